@@ -1,0 +1,52 @@
+"""Tests of ml4phys.utils: seeding, device choice, build detection."""
+
+import numpy as np
+import pytest
+import torch
+
+import ml4phys
+from ml4phys.utils import get_device, in_book_build, seed_everything
+
+
+def test_seed_everything_makes_every_generator_reproducible():
+    rng = seed_everything(7)
+    first = (rng.random(3), np.random.rand(3), torch.rand(3))
+    rng = seed_everything(7)
+    second = (rng.random(3), np.random.rand(3), torch.rand(3))
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    assert torch.equal(first[2], second[2])
+    assert isinstance(rng, np.random.Generator)
+    assert not np.array_equal(seed_everything(8).random(3), first[0])
+
+
+@pytest.mark.parametrize("bad, error", [(1.5, TypeError), ("3", TypeError), (True, TypeError),
+                                        (-1, ValueError)])
+def test_seed_everything_rejects_bad_seeds(bad, error):
+    with pytest.raises(error, match="seed"):
+        seed_everything(bad)
+
+
+def test_get_device_defaults_to_what_is_there(monkeypatch):
+    monkeypatch.delenv("ML4PHYS_DEVICE", raising=False)
+    device = get_device()
+    expected = "cuda" if torch.cuda.is_available() else device.type
+    assert device.type == expected
+    assert get_device(prefer_gpu=False) == torch.device("cpu")
+
+
+def test_get_device_override(monkeypatch):
+    monkeypatch.setenv("ML4PHYS_DEVICE", "cpu")
+    assert get_device() == torch.device("cpu")
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("", False), ("0", False),
+                                             ("false", False), ("yes", True)])
+def test_in_book_build(monkeypatch, value, expected):
+    monkeypatch.setenv("ML4PHYS_BUILD", value)
+    assert in_book_build() is expected
+
+
+def test_public_api_is_reexported():
+    assert ml4phys.seed_everything is seed_everything
+    assert isinstance(ml4phys.__version__, str)
