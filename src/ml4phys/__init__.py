@@ -11,8 +11,23 @@ Modules:
     checks: self-checks for the exercise notebooks.
 """
 
+from ml4phys import checks, data, nn_numpy, plotting, training, utils, widgets
 from ml4phys.utils import get_device, in_book_build, seed_everything
+from ml4phys.widgets import interactive_figure
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "get_device", "in_book_build", "seed_everything"]
+__all__ = [
+    "__version__",
+    "checks",
+    "data",
+    "get_device",
+    "in_book_build",
+    "interactive_figure",
+    "nn_numpy",
+    "plotting",
+    "seed_everything",
+    "training",
+    "utils",
+    "widgets",
+]
