@@ -1,7 +1,7 @@
 """Execute every notebook of the book and report its wall time and the results it claims.
 
 Each notebook (lecture, solutions, student exercises) runs in a fresh kernel, one after the
-other, as the book build runs it (ML4PHYS_BUILD=1, the Agg backend). The report records:
+other, as the book build runs it (ML4PHYS_BUILD=1). The report records:
 
 * the wall time of each notebook, from kernel start to the last cell, against the budgets
   (at most 60 s each, median under 20 s);
@@ -83,7 +83,7 @@ def run_notebook(path: Path) -> dict:
 
 
 def rebuild_seconds() -> float:
-    env = dict(os.environ, ML4PHYS_BUILD="1", MPLBACKEND="Agg")
+    env = dict(os.environ, ML4PHYS_BUILD="1")
     start = time.perf_counter()
     subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
                     "-W", "-n", "--keep-going"], check=True, env=env,
@@ -100,7 +100,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time a warm-cache rebuild of the HTML book")
     args = parser.parse_args(argv)
     os.environ.setdefault("ML4PHYS_BUILD", "1")
-    os.environ.setdefault("MPLBACKEND", "Agg")
 
     records = []
     for path in notebooks(args.only):
