@@ -67,6 +67,7 @@ def _solution_notebook():
                                   metadata={"tags": ["self-check"]}),
         nbformat.v4.new_code_cell("### BEGIN SOLUTION Exercise 9.2\nr0 = 2.0\n### END SOLUTION"),
         nbformat.v4.new_code_cell("print('independent of the answers')"),
+        nbformat.v4.new_markdown_cell("The area is $\\pi r^2$.", metadata={"tags": ["solution"]}),
     ]
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi")]
     nb.cells[1].execution_count = 3
@@ -84,6 +85,7 @@ def test_student_notebook_stubs_tags_and_clears_outputs():
     assert "raises-exception" in tags[3]  # the self-check fails until the answer is written
     assert "raises-exception" in tags[4]  # a top-level stub raises when run
     assert "raises-exception" not in tags[5]
+    assert len(student.cells) == 6 and not any("pi r^2" in s for s in sources)  # discussion dropped
     assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
     assert "Chapter 9 exercises" in student.cells[0].source
     assert "(ch09-solutions)=" in student.cells[0].source

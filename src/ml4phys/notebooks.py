@@ -9,7 +9,8 @@ nbval can open them straight from a checkout:
   ``NotImplementedError``; the exercise id written after ``BEGIN SOLUTION`` (for example
   ``### BEGIN SOLUTION Exercise 1.2``) goes into the stub's message. Cells that can only fail
   in the student notebook (a top-level stub, a cell tagged ``self-check``) get the tag
-  ``raises-exception``, which nbval and myst-nb both honour.
+  ``raises-exception``, which nbval and myst-nb both honour. Cells tagged ``solution`` (the
+  discussion of an answer, a derivation, a plot of the answer's results) are left out.
 * ``lectures/NN_slug.ipynb`` from ``lectures/NN_slug.md`` (MyST Markdown, the source the book is
   built from), converted with jupytext. Colab opens only ``.ipynb`` files; the book's launch
   buttons pick the ``.ipynb`` beside a ``.md`` page when one exists.
@@ -122,12 +123,14 @@ def make_student_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookN
         solution: the solution notebook (nbformat 4).
 
     Returns:
-        A new notebook: solution blocks replaced by stubs, stub and ``self-check`` cells tagged
-        ``raises-exception``, outputs cleared, the title cell marked as the student version.
+        A new notebook: solution blocks replaced by stubs, cells tagged ``solution`` removed,
+        stub and ``self-check`` cells tagged ``raises-exception``, outputs cleared, the title
+        cell marked as the student version.
     """
     if not isinstance(solution, nbformat.NotebookNode):
         raise TypeError("solution must be an nbformat.NotebookNode (use nbformat.read)")
     nb = _clean(copy.deepcopy(solution))
+    nb.cells = [cell for cell in nb.cells if "solution" not in cell.metadata.get("tags", [])]
     n_stubs = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
