@@ -50,3 +50,35 @@ def test_in_book_build(monkeypatch, value, expected):
 def test_public_api_is_reexported():
     assert ml4phys.seed_everything is seed_everything
     assert isinstance(ml4phys.__version__, str)
+
+
+def test_glue_uses_myst_nb_and_validates(monkeypatch):
+    import myst_nb
+
+    from ml4phys.utils import glue
+
+    calls = []
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: calls.append((name, value)))
+    glue("ch00_answer", 42.0)
+    assert calls == [("ch00_answer", 42.0)]
+    with pytest.raises(TypeError, match="name"):
+        glue("", 1.0)
+
+
+def test_glue_without_myst_nb_only_displays(monkeypatch, capsys):
+    import builtins
+
+    from ml4phys.utils import glue
+
+    real_import = builtins.__import__
+
+    def no_myst_nb(name, *args, **kwargs):
+        if name == "myst_nb":
+            raise ImportError("no myst_nb here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_myst_nb)
+    glue("ch00_quiet", 1.5)
+    assert capsys.readouterr().out == ""
+    glue("ch00_shown", 2.5, display=True)
+    assert "2.5" in capsys.readouterr().out

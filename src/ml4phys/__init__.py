@@ -12,7 +12,7 @@ Modules:
 """
 
 from ml4phys import checks, data, nn_numpy, plotting, training, utils, widgets
-from ml4phys.utils import get_device, in_book_build, seed_everything
+from ml4phys.utils import get_device, glue, in_book_build, seed_everything
 from ml4phys.widgets import interactive_figure
 
 __version__ = "0.1.0"
@@ -22,6 +22,7 @@ __all__ = [
     "checks",
     "data",
     "get_device",
+    "glue",
     "in_book_build",
     "interactive_figure",
     "nn_numpy",

@@ -16,7 +16,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["seed_everything", "get_device", "in_book_build"]
+__all__ = ["seed_everything", "get_device", "in_book_build", "glue"]
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -73,3 +73,31 @@ def in_book_build() -> bool:
     stay quiet.
     """
     return os.environ.get("ML4PHYS_BUILD", "") not in ("", "0", "false", "False")
+
+
+def glue(name: str, value: object, display: bool = False) -> None:
+    """Store a computed result under ``name`` so the book's text can quote it.
+
+    In the book build this is :func:`myst_nb.glue`, and the prose cites the number with
+    ``{glue:text}`name:.3f``` instead of typing it, so the text always states what the code
+    computed. Where myst-nb is not installed (Colab, a bare Jupyter) it only shows the value
+    when ``display`` is true.
+
+    Args:
+        name: the key, unique within the notebook (the book prefixes it with the chapter,
+            ``ch03_...``).
+        value: the result; a plain Python number or string formats best.
+        display: also show the value as the cell's output.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        if display:
+            from IPython.display import display as ipython_display
+
+            ipython_display(value)
+        return
+    myst_glue(name, value, display=display)
+
