@@ -349,7 +349,7 @@ def test_bad_shapes_raise():
 
 def test_bad_arguments_raise():
     params, _, _ = _problem(42, "mse")
-    with pytest.raises(TypeError, match="np.random.Generator"):
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
         nn.init_params([2, 3], rng=0)
     with pytest.raises(ValueError, match="at least"):
         nn.init_params([2], np.random.default_rng(0))

@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ml4phys._validation import check_int, check_rng
+
 __all__ = [
     "FASHION_MNIST_CLASSES",
     "circle_points",
@@ -66,23 +68,8 @@ __all__ = [
 # ----------------------------------------------------------------------------------------
 
 
-def _check_int(value: object, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an ``int`` after checking it is an integer ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_rng(rng: object) -> np.random.Generator:
-    """Check that ``rng`` is a NumPy ``Generator`` (not a seed, not the legacy RandomState)."""
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator (for example rng = ml4phys.seed_everything(42)"
-            f" or np.random.default_rng(42)), got {type(rng).__name__}"
-        )
-    return rng
+_check_int = check_int
+_check_rng = check_rng
 
 
 def _check_float(value: object, name: str, minimum: float | None = 0.0) -> float:

@@ -36,6 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ml4phys._validation import check_rng
+
 __all__ = [
     "ACTIVATIONS",
     "HIDDEN_ACTIVATIONS",
@@ -263,10 +265,7 @@ def init_params(
         ValueError: if fewer than two layer sizes are given, a size is not a positive integer,
             or a scale is negative.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a np.random.Generator (e.g. np.random.default_rng(0)), got {type(rng).__name__}"
-        )
+    check_rng(rng)
     sizes = list(layer_sizes)
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")

@@ -28,6 +28,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
 
+from ml4phys._validation import check_int
+
 __all__ = [
     "COLORS",
     "BOOK_STYLE",
@@ -135,12 +137,7 @@ def _check_limits(lim: Sequence[float], name: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _check_positive_int(n: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__}")
-    if n < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {n}")
-    return int(n)
+_check_positive_int = check_int
 
 
 def _check_points(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:

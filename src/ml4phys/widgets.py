@@ -49,6 +49,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ml4phys import utils
+from ml4phys._validation import check_int
 
 __all__ = ["interactive_figure", "StaticInteractiveFigure"]
 
@@ -324,10 +325,7 @@ def interactive_figure(
         )
     if mode not in ("auto", "live", "static"):
         raise ValueError(f'mode must be "auto", "live" or "static", got {mode!r}')
-    if isinstance(max_frames, bool) or not isinstance(max_frames, (int, np.integer)):
-        raise TypeError(f"max_frames must be an int, got {type(max_frames).__name__}")
-    if max_frames < 1:
-        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    max_frames = check_int(max_frames, "max_frames")
     figsize = _check_figsize(figsize)
     if dpi is None:
         dpi = _DEFAULT_DPI
