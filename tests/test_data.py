@@ -602,3 +602,69 @@ def test_real_fashion_mnist_from_debian(monkeypatch):
         np.testing.assert_array_equal(np.bincount(y), [n // 10] * 10)
         assert y[0] == 9  # the first image of both splits is an ankle boot
         assert 60 < images.mean() < 90  # mean grey value of Fashion-MNIST is about 73
+
+
+# ----------------------------------------------------------------------------------------
+# Circles to squares (chapter 5)
+# ----------------------------------------------------------------------------------------
+
+
+def test_circles_to_squares_shapes_dtypes_values_and_determinism():
+    inputs, targets = data.circles_to_squares(20, rng(3), size=24)
+    assert inputs.shape == targets.shape == (20, 24, 24)
+    assert inputs.dtype == targets.dtype == np.float32
+    assert set(np.unique(inputs)) <= {0.0, 1.0} and set(np.unique(targets)) <= {0.0, 1.0}
+    again = data.circles_to_squares(20, rng(3), size=24)
+    np.testing.assert_array_equal(inputs, again[0])
+    np.testing.assert_array_equal(targets, again[1])
+    assert not np.array_equal(inputs, data.circles_to_squares(20, rng(4), size=24)[0])
+
+
+def test_circles_to_squares_discs_lie_inside_their_squares():
+    inputs, targets = data.circles_to_squares(200, rng(5))
+    assert np.all(targets[inputs == 1] == 1)
+    assert np.all(inputs.sum(axis=(1, 2)) > 0)
+    ratio = targets.sum() / inputs.sum()
+    assert 1.1 < ratio < 4 / np.pi + 0.15  # squares are larger, by ~4/pi without overlaps
+
+
+def test_circles_to_squares_single_shape_geometry():
+    """One disc per image: same centre of mass; the target is the disc's bounding square."""
+    inputs, targets = data.circles_to_squares(300, rng(6), size=32, n_shapes=(1, 1), radius=(3.0, 6.0))
+    ii, jj = np.meshgrid(np.arange(32), np.arange(32), indexing="ij")
+    for image, target in zip(inputs, targets):
+        centre_in = np.array([(ii * image).sum(), (jj * image).sum()]) / image.sum()
+        centre_out = np.array([(ii * target).sum(), (jj * target).sum()]) / target.sum()
+        np.testing.assert_allclose(centre_in, centre_out, atol=0.5)
+        rows, cols = np.nonzero(target)
+        assert target.sum() == (np.ptp(rows) + 1) * (np.ptp(cols) + 1)  # a filled rectangle ...
+        assert abs(np.ptp(rows) - np.ptp(cols)) <= 1  # ... that is a square ...
+        rows_in, cols_in = np.nonzero(image)
+        assert np.ptp(rows) - np.ptp(rows_in) in (0, 1, 2)  # ... as wide as the disc
+        assert np.ptp(cols) - np.ptp(cols_in) in (0, 1, 2)
+
+
+def test_circles_to_squares_number_of_shapes_and_noise():
+    from scipy.ndimage import label
+
+    inputs, targets = data.circles_to_squares(100, rng(7), size=64, n_shapes=(2, 3), radius=(2.0, 3.0))
+    counts = np.array([label(image)[1] for image in inputs])
+    assert counts.max() <= 3 and counts.min() >= 1 and np.mean(counts >= 2) > 0.8
+    noisy, clean_targets = data.circles_to_squares(50, rng(8), noise=0.2)
+    clean, _ = data.circles_to_squares(50, rng(8))
+    np.testing.assert_allclose(np.std(noisy - clean), 0.2, rtol=0.1)
+    assert set(np.unique(clean_targets)) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [({"n": 0}, ValueError), ({"size": 4}, ValueError), ({"n_shapes": (3, 2)}, ValueError),
+     ({"n_shapes": (0, 2)}, ValueError), ({"n_shapes": 2}, TypeError), ({"radius": (0.0, 2.0)}, ValueError),
+     ({"radius": (2.0, 20.0)}, ValueError), ({"noise": -1.0}, ValueError), ({"n": 2.0}, TypeError)],
+)
+def test_circles_to_squares_validates(kwargs, error):
+    args = {"n": 3, "rng": rng(), **kwargs}
+    with pytest.raises(error):
+        data.circles_to_squares(**args)
+    with pytest.raises(TypeError):
+        data.circles_to_squares(3, 42)

@@ -12,6 +12,8 @@ Everything the book trains on comes from this module, and everything here works 
   network that maps two numbers to one.
 * **Physics-flavoured classification** (:func:`gaussian_lorentzian_curves`,
   :func:`circles_squares`): line shapes and small images with two classes.
+* **Image-to-image pairs** (:func:`circles_to_squares`): images of discs and, as targets, the
+  squares they are inscribed in, for the U-Net of chapter 5.
 * **Real data bundled or packaged offline** (:func:`load_digits`, :func:`load_fashion_mnist`):
   scikit-learn's 8x8 handwritten digits, and Fashion-MNIST read from its IDX files.
 
@@ -49,6 +51,7 @@ __all__ = [
     "FASHION_MNIST_CLASSES",
     "circle_points",
     "circles_squares",
+    "circles_to_squares",
     "curve_data",
     "data_dir",
     "default_curve",
@@ -856,3 +859,85 @@ def load_fashion_mnist(
     if labels.size and labels.max() > 9:
         raise ValueError(f"{folder / names[1]}: labels must lie in 0..9")
     return images.copy(), labels.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------------------
+# Image-to-image data (chapter 5)
+# ----------------------------------------------------------------------------------------
+
+
+def circles_to_squares(
+    n: int,
+    rng: np.random.Generator,
+    size: int = 32,
+    n_shapes: tuple[int, int] = (1, 4),
+    radius: tuple[float, float] = (2.0, 5.0),
+    noise: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of images for an image-to-image task: discs in, their bounding squares out.
+
+    Each input image is black (0) with a random number of white (1) filled discs, drawn
+    uniformly from ``n_shapes[0]`` to ``n_shapes[1]`` (inclusive), each of radius
+    :math:`r \\sim U[\\text{radius}]` (pixels) and centre uniform among positions that keep
+    the square :math:`[c_x - r, c_x + r] \\times [c_y - r, c_y + r]` inside the image. The
+    target image shows, for each disc, the filled axis-aligned square of the same centre
+    and side :math:`2r`: the square the disc is inscribed in. A pixel is white when its
+    centre lies in a shape; shapes may overlap, and the images then show their union. So
+    every white input pixel is white in the target, and the target is whiter by a factor of
+    about :math:`4/\\pi` for isolated shapes.
+
+    Args:
+        n: number of image pairs, a positive int.
+        rng: the random generator.
+        size: side of the square images in pixels, an int >= 8.
+        n_shapes: ``(min, max)`` number of discs per image, ints with
+            ``1 <= min <= max``.
+        radius: ``(low, high)`` range of the disc radii in pixels, ``0 < low < high`` and
+            ``2 * high <= size``.
+        noise: standard deviation of Gaussian noise added to the *inputs* only (not
+            clipped), >= 0.
+
+    Returns:
+        ``(inputs, targets)``, both of shape ``(n, size, size)`` and float32: ``inputs``
+        with the discs (values in {0, 1} when ``noise == 0``), ``targets`` with the squares,
+        values in {0, 1}.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if an argument is out of range.
+    """
+    n = _check_int(n, "n")
+    rng = _check_rng(rng)
+    size = _check_int(size, "size", minimum=8)
+    try:
+        n_min, n_max = n_shapes
+    except (TypeError, ValueError):
+        raise TypeError(f"n_shapes must be a pair (min, max) of ints, got {n_shapes!r}") from None
+    n_min = _check_int(n_min, "n_shapes[0]")
+    n_max = _check_int(n_max, "n_shapes[1]")
+    if n_max < n_min:
+        raise ValueError(f"n_shapes must satisfy min <= max, got {n_shapes!r}")
+    r_low, r_high = _check_range(radius, "radius")
+    if r_low <= 0 or 2 * r_high > size:
+        raise ValueError(f"radius must satisfy 0 < low < high <= size / 2 = {size / 2}, got {radius!r}")
+    noise = _check_float(noise, "noise")
+
+    counts = rng.integers(n_min, n_max + 1, size=n)  # discs per image
+    mask = np.arange(n_max)[None, :] < counts[:, None]  # (n, n_max): which slots hold a disc
+    r = rng.uniform(r_low, r_high, size=(n, n_max))
+    centre = r[..., None] + rng.uniform(size=(n, n_max, 2)) * (size - 2 * r)[..., None]  # (n, n_max, 2)
+
+    pixel = np.arange(size, dtype=np.float64) + 0.5  # pixel-centre coordinates
+    inputs = np.zeros((n, size, size), dtype=bool)
+    targets = np.zeros((n, size, size), dtype=bool)
+    for k in range(n_max):
+        dx = pixel[None, None, :] - centre[:, k, 0, None, None]  # (n, 1, size): columns
+        dy = pixel[None, :, None] - centre[:, k, 1, None, None]  # (n, size, 1): rows
+        rk = r[:, k, None, None]
+        on = mask[:, k, None, None]
+        inputs |= on & (dx**2 + dy**2 <= rk**2)
+        targets |= on & (np.abs(dx) <= rk) & (np.abs(dy) <= rk)
+    inputs = inputs.astype(np.float32)
+    if noise > 0:
+        inputs += (noise * rng.standard_normal(inputs.shape)).astype(np.float32)
+    return inputs, targets.astype(np.float32)
