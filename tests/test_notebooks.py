@@ -151,6 +151,20 @@ def test_every_chapter_has_lecture_solutions_and_exercises():
     assert lectures == solutions == exercises
 
 
+@pytest.mark.parametrize(
+    "path",
+    sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb")) + sorted(ROOT.glob("exercises/[0-9][0-9]_*.ipynb")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_notebooks_declare_the_python3_kernel(path):
+    # The student edition renders exercises/ without executing them: without a kernelspec
+    # myst-nb finds no lexer for the code cells and the warnings-as-errors build fails.
+    kernelspec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+    assert kernelspec.get("name") == "python3" and kernelspec.get("language") == "python", (
+        f"{path} has kernelspec {kernelspec!r}; expected the python3 kernel"
+    )
+
+
 BOOTSTRAP = 'import ml4phys\nexcept ImportError:\n    %pip install --quiet "ml4phys @ git+'
 
 
