@@ -37,7 +37,7 @@ JB := ML4PHYS_BUILD=1 PYDEVD_DISABLE_FILE_VALIDATION=1 $(SINGLE_THREAD) $(VENV)/
 book: setup html pdf
 
 test: setup
-	$(PY) -m ml4phys.notebooks check
+	$(PY) book/tools/notebooks.py check
 	$(MAKE) --no-print-directory html pdf
 	$(MAKE) --no-print-directory html pdf EDITION=student
 	$(SINGLE_THREAD) $(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider $(PYTEST_ARGS) \
@@ -74,11 +74,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 vendor:
-	bash book/vendor.sh
+	bash book/tools/vendor.sh
 
 edition:
 ifeq ($(EDITION),student)
-	$(PY) book/edition.py student $(SOURCE)
+	$(PY) book/tools/edition.py student $(SOURCE)
 endif
 
 html: edition
@@ -91,7 +91,7 @@ benchmark: setup
 	ML4PHYS_BUILD=1 $(PY) benchmarks/run.py --out benchmarks/report.json --rebuild
 
 sync:
-	$(PY) -m ml4phys.notebooks sync
+	$(PY) book/tools/notebooks.py sync
 
 clean:
 	rm -rf _build .jupyter_cache

@@ -40,9 +40,11 @@ REBUILD_SECONDS = 60.0
 
 
 def notebooks(only: str | None) -> list[Path]:
-    paths = (sorted(ROOT.glob("lectures/[0-9][0-9]_*.md"))
-             + sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb"))
-             + sorted(ROOT.glob("exercises/[0-9][0-9]_*.ipynb")))
+    paths = (
+        sorted(ROOT.glob("lectures/[0-9][0-9]_*.md"))
+        + sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb"))
+        + sorted(ROOT.glob("exercises/[0-9][0-9]_*.ipynb"))
+    )
     return [p for p in paths if only is None or only in str(p.relative_to(ROOT))]
 
 
@@ -63,8 +65,13 @@ def glued_values(nb: nbformat.NotebookNode) -> dict[str, str]:
 def run_notebook(path: Path) -> dict:
     nb = jupytext.read(path)
     student = path.parent.name == "exercises"
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=student,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        allow_errors=student,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     record: dict = {"notebook": str(path.relative_to(ROOT)), "ok": True}
     start = time.perf_counter()
     try:
@@ -88,19 +95,32 @@ def run_notebook(path: Path) -> dict:
 def rebuild_seconds() -> float:
     env = dict(os.environ, ML4PHYS_BUILD="1")
     start = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
-                    "--all", "-W", "-n", "--keep-going"], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jupyter-book"),
+            "build",
+            str(ROOT),
+            "--all",
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     return round(time.perf_counter() - start, 2)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "report.json")
     parser.add_argument("--only", help="run only notebooks whose path contains this")
-    parser.add_argument("--rebuild", action="store_true",
-                        help="also time a warm-cache rebuild of the HTML book")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="also time a warm-cache rebuild of the HTML book"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("ML4PHYS_BUILD", "1")
 
@@ -109,23 +129,34 @@ def main(argv: list[str] | None = None) -> int:
         record = run_notebook(path)
         records.append(record)
         status = "ok " if record["ok"] else "FAIL"
-        print(f"{status} {record['seconds']:6.1f} s  {record['notebook']}  {record['results']}",
-              flush=True)
+        print(f"{status} {record['seconds']:6.1f} s  {record['notebook']}  {record['results']}", flush=True)
     times = [r["seconds"] for r in records]
     report = {
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version()},
-        "budgets": {"max_seconds": MAX_SECONDS, "median_seconds": MEDIAN_SECONDS,
-                    "rebuild_seconds": REBUILD_SECONDS},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "budgets": {
+            "max_seconds": MAX_SECONDS,
+            "median_seconds": MEDIAN_SECONDS,
+            "rebuild_seconds": REBUILD_SECONDS,
+        },
         "notebooks": records,
         "total_seconds": round(sum(times), 1),
         "median_seconds": round(statistics.median(times), 2) if times else None,
         "max_seconds": max(times) if times else None,
     }
-    problems = [f"{r['notebook']} failed: {r.get('error') or r.get('unexpected_errors_in_cells')}"
-                for r in records if not r["ok"]]
-    problems += [f"{r['notebook']} took {r['seconds']} s > {MAX_SECONDS} s"
-                 for r in records if r["seconds"] > MAX_SECONDS]
+    problems = [
+        f"{r['notebook']} failed: {r.get('error') or r.get('unexpected_errors_in_cells')}"
+        for r in records
+        if not r["ok"]
+    ]
+    problems += [
+        f"{r['notebook']} took {r['seconds']} s > {MAX_SECONDS} s"
+        for r in records
+        if r["seconds"] > MAX_SECONDS
+    ]
     if times and statistics.median(times) > MEDIAN_SECONDS:
         problems.append(f"median {statistics.median(times):.1f} s > {MEDIAN_SECONDS} s")
     if args.rebuild:
@@ -136,8 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     report["problems"] = problems
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"total {report['total_seconds']} s, median {report['median_seconds']} s, "
-          f"max {report['max_seconds']} s -> {args.out}")
+    print(
+        f"total {report['total_seconds']} s, median {report['median_seconds']} s, "
+        f"max {report['max_seconds']} s -> {args.out}"
+    )
     for problem in problems:
         print(f"over budget or failing: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -11,9 +11,14 @@ def test_check_int_accepts_integers_and_returns_python_int():
     assert check_int(0, "seed", minimum=0) == 0
 
 
-@pytest.mark.parametrize("bad, error, match", [(2.0, TypeError, "n must be an int"),
-                                               (True, TypeError, "n must be an int"),
-                                               (0, ValueError, "n must be an integer >= 1")])
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (2.0, TypeError, "n must be an int"),
+        (True, TypeError, "n must be an int"),
+        (0, ValueError, "n must be an integer >= 1"),
+    ],
+)
 def test_check_int_rejects(bad, error, match):
     with pytest.raises(error, match=match):
         check_int(bad, "n")

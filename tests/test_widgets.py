@@ -6,19 +6,19 @@ import matplotlib
 
 matplotlib.use("Agg")  # tests only: the package never forces a backend
 
-import base64  # noqa: E402
-import io  # noqa: E402
-import json  # noqa: E402
-from html.parser import HTMLParser  # noqa: E402
+import base64
+import io
+import json
+from html.parser import HTMLParser
 
-import ipywidgets  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import PIL.Image  # noqa: E402
-import pytest  # noqa: E402
+import ipywidgets
+import matplotlib.pyplot as plt
+import numpy as np
+import PIL.Image
+import pytest
 
-from ml4phys import widgets  # noqa: E402
-from ml4phys.widgets import StaticInteractiveFigure, interactive_figure  # noqa: E402
+from ml4phys import widgets
+from ml4phys.widgets import StaticInteractiveFigure, interactive_figure
 
 SMALL = {"figsize": (2.0, 1.5), "dpi": 40}  # small frames keep the tests fast
 
@@ -69,9 +69,7 @@ class Collect(HTMLParser):
             self.text[self._open].append(data)
 
     def find(self, tag, **attrs):
-        return [
-            a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())
-        ]
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
 
 
 def _static(plot_fn=None, **kwargs):
@@ -192,7 +190,7 @@ def test_static_html_contract():
     assert set(data["frames"]) == {f"{i},{j}" for i in range(3) for j in range(2)}
     prefix = "data:image/png;base64,"
     assert all(src.startswith(prefix) for src in data["frames"].values())
-    assert base64.b64decode(data["frames"]["2,0"][len(prefix):]) == result.frames[(2, 0)]
+    assert base64.b64decode(data["frames"]["2,0"][len(prefix) :]) == result.frames[(2, 0)]
     assert img["src"] == data["frames"]["0,1"]  # the page shows the default frame without JS
 
     html = result.to_html()

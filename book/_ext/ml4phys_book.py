@@ -16,8 +16,7 @@ from typing import Any
 from sphinx.application import Sphinx
 
 
-def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
-                    doctree: Any) -> None:
+def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     scripts = context.get("script_files")
     if not scripts:
         return
@@ -33,8 +32,7 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     context["script_files"] = unique
 
 
-def _default_mode(app: Sphinx, pagename: str, templatename: str, context: dict,
-                  doctree: Any) -> None:
+def _default_mode(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     if not context.get("default_mode"):
         context["default_mode"] = "auto"
 

@@ -1,66 +1,44 @@
 """ml4phys: the helper package of the course book *Machine Learning for Physicists and
 Mathematicians*.
 
-Modules:
-    utils: seeding, device choice.
-    data: synthetic physics data and offline data-set loaders.
-    nn_numpy: a from-scratch NumPy network (forward pass, backpropagation).
-    training: a small PyTorch training loop with history and early stopping.
-    plotting: the book's figure style and plot helpers.
-    widgets: sliders that recompute live in Jupyter and work without a kernel on the page.
-    conv: convolutions by hand, periodic convolution, residual and inception blocks, a U-Net.
-    symmetry: group actions, equivariance error, Deep Sets, C4 group convolutions.
-    kan: B-splines and Kolmogorov-Arnold networks, pruning, symbolic extraction.
-    recurrent: the LSTM cell written out, recurrent sequence models, memory tasks.
-    dynamics: integrators (velocity Verlet, RK4) and coupled oscillators with exact solutions.
-    text: a synthetic corpus, vocabulary, skip-gram pairs, nearest neighbours and analogies.
-    attention: attention, multi-head attention, positional encoding, a tiny GPT.
-    sequences: tokenizers and sequence tasks (integer addition, Ising chains).
-    checks: self-checks for the exercise notebooks.
+One room per concept; a reader can guess where a thing lives from what it is:
+
+=====================  ===========================================================================
+``ml4phys.data``       data made on the fly (points, curves, spectra, images, text, sequence
+                       tasks) and offline loaders of real data sets (digits, Fashion-MNIST)
+``ml4phys.nn``         networks: the NumPy network (``numpy_net``), PyTorch training
+                       (``training``), ``conv``, ``symmetry``, ``kan``, ``recurrent``,
+                       ``transformer``, word ``embeddings``
+``ml4phys.generative`` generative models (Part III)
+``ml4phys.physics``    physical systems: ``ising``, ``particles``, ``integrators``, ``oscillators``
+``ml4phys.rl``         reinforcement learning (Part IV); environments in ``ml4phys.rl.envs``
+``ml4phys.checks``     the exercises' self-checks: a shared contract plus one module per chapter
+``ml4phys.plot``       the book's figure style and plot helpers
+``ml4phys.widgets``    sliders that recompute in Jupyter and work without a kernel on the page
+=====================  ===========================================================================
+
+Every notebook of the book starts with the same visible line::
+
+    rng = ml4phys.setup(seed=5)          # the chapter's number
+
+Importing ``ml4phys`` imports none of its subpackages (and so neither PyTorch nor any optional
+dependency): each is loaded on first use (PEP 562).
 """
 
-from ml4phys import (
-    attention,
-    checks,
-    conv,
-    data,
-    dynamics,
-    kan,
-    nn_numpy,
-    plotting,
-    recurrent,
-    sequences,
-    symmetry,
-    text,
-    training,
-    utils,
-    widgets,
+from ml4phys._lazy import attach
+
+__version__ = "0.2.0"
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    submodules=["checks", "data", "generative", "nn", "physics", "plot", "rl", "runtime", "widgets"],
+    names={
+        "setup": "runtime",
+        "seed_everything": "runtime",
+        "get_device": "runtime",
+        "glue": "runtime",
+        "in_book_build": "runtime",
+        "interactive_figure": "widgets",
+    },
 )
-from ml4phys.utils import get_device, glue, in_book_build, seed_everything
-from ml4phys.widgets import interactive_figure
-
-__version__ = "0.1.0"
-
-__all__ = [
-    "__version__",
-    "attention",
-    "checks",
-    "conv",
-    "data",
-    "dynamics",
-    "get_device",
-    "glue",
-    "in_book_build",
-    "interactive_figure",
-    "kan",
-    "nn_numpy",
-    "plotting",
-    "recurrent",
-    "seed_everything",
-    "sequences",
-    "symmetry",
-    "text",
-    "training",
-    "utils",
-    "widgets",
-]
+__all__ = ["__version__", *__all__]

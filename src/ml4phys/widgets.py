@@ -19,7 +19,7 @@ reader sees the same figures either way. The PDF shows one frame, at the default
 
 How the mode is chosen. The book build sets the environment variable ``ML4PHYS_BUILD=1`` for
 the kernels that execute the notebooks (the build command exports it, e.g.
-``ML4PHYS_BUILD=1 jupyter-book build .``); :func:`ml4phys.utils.in_book_build` reads it, and
+``ML4PHYS_BUILD=1 jupyter-book build .``); :func:`ml4phys.runtime.in_book_build` reads it, and
 ``mode="auto"`` picks the static form when it is set and the live form otherwise.
 ``mode="static"`` or ``mode="live"`` forces one.
 
@@ -48,7 +48,7 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ml4phys import utils
+from ml4phys import runtime
 from ml4phys._validation import check_int
 
 __all__ = ["interactive_figure", "StaticInteractiveFigure"]
@@ -84,9 +84,7 @@ def _to_python(v: Any) -> Value:
 
 
 def _check_values(name: str, values: Any) -> list[Value]:
-    if isinstance(values, (str, bytes)) or not isinstance(
-        values, (Sequence, np.ndarray, range)
-    ):
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray, range)):
         raise TypeError(
             f"slider {name!r} must be given as a list, tuple, range or 1-D array of values "
             f"(the grid), got {type(values).__name__}"
@@ -131,8 +129,7 @@ def _default_index(name: str, values: list[Value], default: Any) -> int:
             if math.isclose(float(v), float(default), rel_tol=1e-9, abs_tol=1e-12):
                 return i
     raise ValueError(
-        f"default {default!r} for slider {name!r} is not on its grid {values}; "
-        "pick one of the grid values"
+        f"default {default!r} for slider {name!r} is not on its grid {values}; pick one of the grid values"
     )
 
 
@@ -185,9 +182,7 @@ class StaticInteractiveFigure:
         default_key: the grid indices of the default frame.
     """
 
-    def __init__(
-        self, params: list[_Param], frames: dict[tuple[int, ...], bytes]
-    ) -> None:
+    def __init__(self, params: list[_Param], frames: dict[tuple[int, ...], bytes]) -> None:
         self.params = params
         self.frames = frames
         self.default_key = tuple(p.default_index for p in params)
@@ -265,9 +260,7 @@ class StaticInteractiveFigure:
         sliders = ", ".join(f"{p.name} ({len(p.values)} values)" for p in self.params)
         return f"<interactive figure, {self.n_frames} precomputed frames: {sliders}>"
 
-    def _repr_mimebundle_(
-        self, include: Any = None, exclude: Any = None, **kwargs: Any
-    ) -> dict[str, str]:
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
         return {
             "text/html": self.to_html(),
             "image/png": base64.b64encode(self.frames[self.default_key]).decode("ascii"),
@@ -301,7 +294,7 @@ def interactive_figure(
             at their first value. The PDF shows the frame at these values.
         dpi: resolution of the frames; 100 when None.
         mode: ``"live"`` (ipywidgets), ``"static"`` (precomputed frames) or ``"auto"``
-            (static during the book build, see :func:`ml4phys.utils.in_book_build`, else live).
+            (static during the book build, see :func:`ml4phys.runtime.in_book_build`, else live).
         **sliders: one grid per slider, ``name=values``: a list, tuple, range or 1-D array of
             numbers (e.g. ``np.linspace(0.1, 3, 15)``), or of strings for a choice. The names
             ``plot_fn``, ``figsize``, ``max_frames``, ``defaults``, ``dpi`` and ``mode`` are
@@ -320,9 +313,7 @@ def interactive_figure(
             an unknown mode.
     """
     if not callable(plot_fn):
-        raise TypeError(
-            f"plot_fn must be callable as plot_fn(fig, **params), got {type(plot_fn).__name__}"
-        )
+        raise TypeError(f"plot_fn must be callable as plot_fn(fig, **params), got {type(plot_fn).__name__}")
     if mode not in ("auto", "live", "static"):
         raise ValueError(f'mode must be "auto", "live" or "static", got {mode!r}')
     max_frames = check_int(max_frames, "max_frames")
@@ -347,9 +338,7 @@ def interactive_figure(
         raise TypeError(f"defaults must be a dict name -> value, got {type(defaults).__name__}")
     unknown = set(defaults) - set(grids)
     if unknown:
-        raise ValueError(
-            f"defaults for unknown sliders {sorted(unknown)}; the sliders are {list(grids)}"
-        )
+        raise ValueError(f"defaults for unknown sliders {sorted(unknown)}; the sliders are {list(grids)}")
     params = [
         _Param(name, values, _default_index(name, values, defaults[name]))
         if name in defaults
@@ -357,7 +346,7 @@ def interactive_figure(
         for name, values in grids.items()
     ]
     if mode == "auto":
-        mode = "static" if utils.in_book_build() else "live"
+        mode = "static" if runtime.in_book_build() else "live"
     if mode == "static":
         return _static(plot_fn, params, figsize, float(dpi))
     return _live(plot_fn, params, figsize, float(dpi))
@@ -374,9 +363,7 @@ def _static(
     return StaticInteractiveFigure(params, frames)
 
 
-def _live(
-    plot_fn: Callable[..., Any], params: list[_Param], figsize: tuple[float, float], dpi: float
-) -> Any:
+def _live(plot_fn: Callable[..., Any], params: list[_Param], figsize: tuple[float, float], dpi: float) -> Any:
     import ipywidgets
     from IPython.display import Image, display
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from ml4phys import nn_numpy
 from ml4phys.checks import CheckFailed, ch01
+from ml4phys.nn import numpy_net
 
 # --------------------------------------------------------------------------- right answers
 
@@ -50,8 +50,8 @@ def roughness_curve(sigmas_w, n_layers, rng, n_hidden=30, n_pixels=32, sigma_b=0
     for sigma_w in sigmas_w:
         values = []
         for _ in range(n_networks):
-            params = nn_numpy.init_params([2] + [n_hidden] * n_layers + [1], rng, sigma_w, sigma_b)
-            image = nn_numpy.forward(params, X, "tanh", "linear").reshape(n_pixels, n_pixels)
+            params = numpy_net.init_params([2] + [n_hidden] * n_layers + [1], rng, sigma_w, sigma_b)
+            image = numpy_net.forward(params, X, "tanh", "linear").reshape(n_pixels, n_pixels)
             values.append(roughness(image))
         means.append(np.mean(values))
     return np.array(means)

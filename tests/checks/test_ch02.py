@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from ml4phys import nn_numpy
 from ml4phys.checks import CheckFailed, ch02
+from ml4phys.nn import numpy_net
 
 
 def stub(*args, **kwargs):
@@ -21,7 +21,12 @@ def backward_2layer(params, X, y, factor_b1=1.0, scale=1.0):
     y_hat = h @ params["W2"] + params["b2"]
     delta2 = scale * (y_hat - y) / len(X)
     delta1 = (delta2 @ params["W2"].T) * h * (1 - h)
-    return {"W1": X.T @ delta1, "b1": factor_b1 * delta1.sum(axis=0), "W2": h.T @ delta2, "b2": delta2.sum(axis=0)}
+    return {
+        "W1": X.T @ delta1,
+        "b1": factor_b1 * delta1.sum(axis=0),
+        "W2": h.T @ delta2,
+        "b2": delta2.sum(axis=0),
+    }
 
 
 def test_backward_2layer_right_answer_passes(capsys):
@@ -57,14 +62,23 @@ def test_backward_2layer_stub_propagates():
 # --- Exercise 2.2 -----------------------------------------------------------------------------
 
 
-def train_mlp(target_fn, activation, rng, layer_sizes=(2, 32, 32, 1), n_steps=2000, batch_size=32,
-              lr=0.1, weight_scale=1.0, use_activation=None):
-    params = nn_numpy.init_params(layer_sizes, rng, weight_scale=weight_scale)
+def train_mlp(
+    target_fn,
+    activation,
+    rng,
+    layer_sizes=(2, 32, 32, 1),
+    n_steps=2000,
+    batch_size=32,
+    lr=0.1,
+    weight_scale=1.0,
+    use_activation=None,
+):
+    params = numpy_net.init_params(layer_sizes, rng, weight_scale=weight_scale)
     losses = []
     for _ in range(n_steps):
         X = rng.uniform(-1, 1, size=(batch_size, 2))
-        loss, grads = nn_numpy.backprop(params, X, target_fn(X), activation=use_activation or activation)
-        params = nn_numpy.sgd_step(params, grads, lr)
+        loss, grads = numpy_net.backprop(params, X, target_fn(X), activation=use_activation or activation)
+        params = numpy_net.sgd_step(params, grads, lr)
         losses.append(loss)
     return params, losses
 

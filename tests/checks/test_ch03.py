@@ -67,8 +67,14 @@ def test_switch_off_right(answer):
 
 
 @pytest.mark.parametrize(
-    "answer", [switch_off_weights_only, switch_off_wrong_layer, switch_off_in_place,
-               lambda model, layer, k: model, lambda model, layer, k: None]
+    "answer",
+    [
+        switch_off_weights_only,
+        switch_off_wrong_layer,
+        switch_off_in_place,
+        lambda model, layer, k: model,
+        lambda model, layer, k: None,
+    ],
 )
 def test_switch_off_wrong(answer):
     with pytest.raises(CheckFailed):
@@ -100,10 +106,10 @@ def test_curve_classifier_right():
 @pytest.mark.parametrize(
     "classify",
     [
-        lambda c: np.zeros(len(c), dtype=int),                         # always Gaussian
-        lambda c: (c[:, 0] > 0.02).astype(int),                        # a weak feature
-        lambda c: np.zeros((len(c), 2)),                               # logits, not labels
-        lambda c: np.full(len(c), 0.5),                                # not a label
+        lambda c: np.zeros(len(c), dtype=int),  # always Gaussian
+        lambda c: (c[:, 0] > 0.02).astype(int),  # a weak feature
+        lambda c: np.zeros((len(c), 2)),  # logits, not labels
+        lambda c: np.full(len(c), 0.5),  # not a label
     ],
 )
 def test_curve_classifier_wrong(classify):
@@ -155,8 +161,12 @@ def log_volume_right(d):
     return 0.5 * d * math.log(math.pi) - torch.lgamma(d / 2 + 1)
 
 
-D_MAX = minimize_scalar(lambda d: -(0.5 * d * math.log(math.pi) - gammaln(d / 2 + 1)),
-                        bounds=(1, 15), method="bounded", options={"xatol": 1e-12}).x
+D_MAX = minimize_scalar(
+    lambda d: -(0.5 * d * math.log(math.pi) - gammaln(d / 2 + 1)),
+    bounds=(1, 15),
+    method="bounded",
+    options={"xatol": 1e-12},
+).x
 
 
 def test_ball_volume_right():
@@ -168,14 +178,14 @@ def test_ball_volume_right():
 @pytest.mark.parametrize(
     ("log_volume", "d_max"),
     [
-        (log_volume_right, 5.0),                                                  # integer maximum
-        (log_volume_right, 5.26),                                                 # off by 3e-3
+        (log_volume_right, 5.0),  # integer maximum
+        (log_volume_right, 5.26),  # off by 3e-3
         (log_volume_right, None),
-        (lambda d: d * math.log(math.pi) - torch.lgamma(d / 2 + 1), D_MAX),       # wrong formula
-        (lambda d: torch.exp(log_volume_right(d)), D_MAX),                        # V, not log V
-        (lambda d: log_volume_right(d).detach(), D_MAX),                          # not differentiable
-        (lambda d: log_volume_right(d).sum(), D_MAX),                             # not element-wise
-        (lambda d: log_volume_right(d).tolist(), D_MAX),                          # not a tensor
+        (lambda d: d * math.log(math.pi) - torch.lgamma(d / 2 + 1), D_MAX),  # wrong formula
+        (lambda d: torch.exp(log_volume_right(d)), D_MAX),  # V, not log V
+        (lambda d: log_volume_right(d).detach(), D_MAX),  # not differentiable
+        (lambda d: log_volume_right(d).sum(), D_MAX),  # not element-wise
+        (lambda d: log_volume_right(d).tolist(), D_MAX),  # not a tensor
     ],
 )
 def test_ball_volume_wrong(log_volume, d_max):
@@ -203,15 +213,15 @@ def test_sweep_right():
 @pytest.mark.parametrize(
     ("table", "best"),
     [
-        (TABLE, (0.1, 32)),                                   # not the minimum
+        (TABLE, (0.1, 32)),  # not the minimum
         (TABLE, (0.01, 8)),
-        (TABLE.T, (0.1, 8)),                                  # transposed: the corner is the best
-        (TABLE[:2], (0.1, 8)),                                # wrong shape
-        (np.full((3, 3), np.nan), (0.1, 8)),                  # not filled in
-        (np.full((3, 3), 0.2), (0.01, 8)),                    # no learning signal
-        (TABLE * 10, (0.1, 8)),                               # best loss too high
-        (-TABLE, (0.01, 128)),                                # negative losses
-        (TABLE, 0.1),                                         # best not a pair
+        (TABLE.T, (0.1, 8)),  # transposed: the corner is the best
+        (TABLE[:2], (0.1, 8)),  # wrong shape
+        (np.full((3, 3), np.nan), (0.1, 8)),  # not filled in
+        (np.full((3, 3), 0.2), (0.01, 8)),  # no learning signal
+        (TABLE * 10, (0.1, 8)),  # best loss too high
+        (-TABLE, (0.01, 128)),  # negative losses
+        (TABLE, 0.1),  # best not a pair
     ],
 )
 def test_sweep_wrong(table, best):
@@ -227,8 +237,10 @@ def test_digits_split():
     assert X_train.shape == (1077, 64) and X_val.shape == (360, 64) and X_test.shape == (360, 64)
     assert X_train.dtype == torch.float32 and y_test.dtype == torch.int64
     all_rows = torch.cat([X_train, X_val, X_test])
-    assert torch.unique(all_rows, dim=0).shape[0] == torch.unique(
-        torch.from_numpy(data.load_digits()[0].reshape(-1, 64)), dim=0).shape[0]
+    assert (
+        torch.unique(all_rows, dim=0).shape[0]
+        == torch.unique(torch.from_numpy(data.load_digits()[0].reshape(-1, 64)), dim=0).shape[0]
+    )
     again = ch03.digits_split()
     assert torch.equal(again[2][0], X_test) and torch.equal(again[2][1], y_test)
 

@@ -170,8 +170,13 @@ def fit_power_law(N, L):
     def model(N, log_a, alpha, L_inf):
         return np.log(np.exp(log_a) * N ** (-alpha) + L_inf)
 
-    popt, pcov = curve_fit(model, N, np.log(L), p0=(np.log(L[0]) + np.log(N[0]), 1.0, 0.1 * L.min()),
-                           bounds=([-np.inf, 0, 0], [np.inf, 10, np.inf]))
+    popt, pcov = curve_fit(
+        model,
+        N,
+        np.log(L),
+        p0=(np.log(L[0]) + np.log(N[0]), 1.0, 0.1 * L.min()),
+        bounds=([-np.inf, 0, 0], [np.inf, 10, np.inf]),
+    )
     return np.exp(popt[0]), popt[1], popt[2], np.sqrt(pcov[1, 1])
 
 

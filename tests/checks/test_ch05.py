@@ -6,8 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ml4phys import conv, data
+from ml4phys import data
 from ml4phys.checks import CheckFailed, ch05
+from ml4phys.nn import conv
 
 
 def stub(*args, **kwargs):
@@ -294,8 +295,15 @@ def test_ising_energy_right(answer):
     assert ch05.check_ising_energy(answer) is True
 
 
-@pytest.mark.parametrize("answer", [ising_double_counted, ising_zero_padding, ising_wrong_sign,
-                                    lambda spins, J=1.0: ising_right(spins, J)[:, None]])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ising_double_counted,
+        ising_zero_padding,
+        ising_wrong_sign,
+        lambda spins, J=1.0: ising_right(spins, J)[:, None],
+    ],
+)
 def test_ising_energy_wrong(answer):
     with pytest.raises(CheckFailed):
         ch05.check_ising_energy(answer)

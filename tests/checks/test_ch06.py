@@ -6,8 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ml4phys import symmetry, training
 from ml4phys.checks import CheckFailed, ch06
+from ml4phys.nn import symmetry, training
+from ml4phys.physics import particles
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -29,8 +30,11 @@ def error_without_normalisation(f, xs, t_in, t_out=None, group=(1, 2, 3)):
     with torch.no_grad():
         y = f(xs)
         target = [y if t_out is None else t_out(y, g) for g in group]
-        return float(np.mean([(f(t_in(xs, g)) - t).flatten(1).norm(dim=1).mean().item()
-                              for g, t in zip(group, target)]))
+        return float(
+            np.mean(
+                [(f(t_in(xs, g)) - t).flatten(1).norm(dim=1).mean().item() for g, t in zip(group, target)]
+            )
+        )
 
 
 def error_ignoring_output_action(f, xs, t_in, t_out=None, group=(1, 2, 3)):
@@ -41,8 +45,10 @@ def test_equivariance_error_right():
     assert ch06.check_equivariance_error(symmetry.equivariance_error) is True
 
 
-@pytest.mark.parametrize("answer", [error_without_normalisation, error_ignoring_output_action,
-                                    lambda *args: 0.0, lambda *args: "small"])
+@pytest.mark.parametrize(
+    "answer",
+    [error_without_normalisation, error_ignoring_output_action, lambda *args: 0.0, lambda *args: "small"],
+)
 def test_equivariance_error_wrong(answer):
     with pytest.raises(CheckFailed):
         ch06.check_equivariance_error(answer)
@@ -77,12 +83,16 @@ def test_layer_verdicts():
 
 def lift_loop(x, weight):
     k = weight.shape[-1]
-    return torch.stack([F.conv2d(x, torch.rot90(weight, r, dims=(-2, -1)), padding=k // 2) for r in range(4)], 2)
+    return torch.stack(
+        [F.conv2d(x, torch.rot90(weight, r, dims=(-2, -1)), padding=k // 2) for r in range(4)], 2
+    )
 
 
 def lift_clockwise(x, weight):
     k = weight.shape[-1]
-    return torch.stack([F.conv2d(x, torch.rot90(weight, -r, dims=(-2, -1)), padding=k // 2) for r in range(4)], 2)
+    return torch.stack(
+        [F.conv2d(x, torch.rot90(weight, -r, dims=(-2, -1)), padding=k // 2) for r in range(4)], 2
+    )
 
 
 def group_conv_wrong_shift(y, weight):
@@ -94,12 +104,15 @@ def test_c4_convs_right():
     assert ch06.check_c4_convs(lift_loop, symmetry.c4_group_conv) is True
 
 
-@pytest.mark.parametrize("lift, group_conv", [
-    (lift_clockwise, symmetry.c4_group_conv),
-    (lambda x, w: F.conv2d(x, w, padding=1)[:, :, None].repeat(1, 1, 4, 1, 1), symmetry.c4_group_conv),
-    (symmetry.c4_lift, group_conv_wrong_shift),
-    (symmetry.c4_lift, lambda y, w: symmetry.c4_group_conv(y, w)[:, :, :, 1:-1, 1:-1]),
-])
+@pytest.mark.parametrize(
+    "lift, group_conv",
+    [
+        (lift_clockwise, symmetry.c4_group_conv),
+        (lambda x, w: F.conv2d(x, w, padding=1)[:, :, None].repeat(1, 1, 4, 1, 1), symmetry.c4_group_conv),
+        (symmetry.c4_lift, group_conv_wrong_shift),
+        (symmetry.c4_lift, lambda y, w: symmetry.c4_group_conv(y, w)[:, :, :, 1:-1, 1:-1]),
+    ],
+)
 def test_c4_convs_wrong(lift, group_conv):
     with pytest.raises(CheckFailed):
         ch06.check_c4_convs(lift, group_conv)
@@ -116,7 +129,7 @@ def test_c4_convs_stub():
 def exact_energy(P):
     i, j = torch.triu_indices(P.shape[1], P.shape[1], offset=1)
     r = (P[:, i] - P[:, j]).norm(dim=-1).double().numpy()
-    return symmetry.pair_potential(r).sum(1)
+    return particles.pair_potential(r).sum(1)
 
 
 def test_particle_model_right():
@@ -124,11 +137,14 @@ def test_particle_model_right():
     assert ch06.check_particle_model(lambda P: torch.from_numpy(exact_energy(P))[:, None]) is True
 
 
-@pytest.mark.parametrize("predict", [
-    lambda P: np.full(len(P), -0.9),                                      # the mean
-    lambda P: exact_energy(P) + 0.1 * P[:, 0, 0].numpy(),                 # not permutation invariant
-    lambda P: exact_energy(P)[:10],                                       # wrong shape
-])
+@pytest.mark.parametrize(
+    "predict",
+    [
+        lambda P: np.full(len(P), -0.9),  # the mean
+        lambda P: exact_energy(P) + 0.1 * P[:, 0, 0].numpy(),  # not permutation invariant
+        lambda P: exact_energy(P)[:10],  # wrong shape
+    ],
+)
 def test_particle_model_wrong(predict):
     with pytest.raises(CheckFailed):
         ch06.check_particle_model(predict)
@@ -159,18 +175,21 @@ def _study_answer():
     flat = X_train.flatten(1)
     one_hot = F.one_hot(y_train, 9).float()
 
-    def logits_upright(x):                   # kernel regression on upright templates
+    def logits_upright(x):  # kernel regression on upright templates
         d = torch.cdist(x.flatten(1), flat)
         return torch.softmax(-d / 0.3, dim=1) @ one_hot * 10
 
-    def logits_invariant(x):                 # best match over the four rotations of the input
+    def logits_invariant(x):  # best match over the four rotations of the input
         return torch.stack([logits_upright(symmetry.rotate90(x, k)) for k in range(4)]).amax(0)
 
-    def logits_partly(x):                    # a mixture: approximately invariant
+    def logits_partly(x):  # a mixture: approximately invariant
         return 0.1 * logits_upright(x) + 0.9 * logits_invariant(x)
 
-    models = {"CNN": _Fixed(logits_upright), "CNN + augmentation": _Fixed(logits_partly),
-              "C4-invariant": _Fixed(logits_invariant)}
+    models = {
+        "CNN": _Fixed(logits_upright),
+        "CNN + augmentation": _Fixed(logits_partly),
+        "C4-invariant": _Fixed(logits_invariant),
+    }
     _, (X_test, y_test) = ch06.digits_study_data()
     accuracies = {k: training.accuracy(m(X_test), y_test) for k, m in models.items()}
     errors = {k: symmetry.equivariance_error(m, X_test[:200], symmetry.rotate90) for k, m in models.items()}
@@ -180,16 +199,16 @@ def _study_answer():
 def test_augmentation_study_right_and_wrong():
     models, accuracies, errors = _study_answer()
     assert ch06.check_augmentation_study(models, accuracies, errors) is True
-    with pytest.raises(CheckFailed):     # misreported accuracy
+    with pytest.raises(CheckFailed):  # misreported accuracy
         ch06.check_augmentation_study(models, {**accuracies, "CNN": accuracies["CNN"] + 0.1}, errors)
-    with pytest.raises(CheckFailed):     # misreported error
+    with pytest.raises(CheckFailed):  # misreported error
         ch06.check_augmentation_study(models, accuracies, {**errors, "C4-invariant": 0.5})
-    with pytest.raises(CheckFailed):     # augmentation swapped with the plain model
+    with pytest.raises(CheckFailed):  # augmentation swapped with the plain model
         swapped = {**models, "CNN": models["CNN + augmentation"], "CNN + augmentation": models["CNN"]}
         acc = {**accuracies, "CNN": accuracies["CNN + augmentation"], "CNN + augmentation": accuracies["CNN"]}
         err = {**errors, "CNN": errors["CNN + augmentation"], "CNN + augmentation": errors["CNN"]}
         ch06.check_augmentation_study(swapped, acc, err)
-    with pytest.raises(CheckFailed):     # missing key
+    with pytest.raises(CheckFailed):  # missing key
         ch06.check_augmentation_study({"CNN": models["CNN"]}, accuracies, errors)
 
 
@@ -199,5 +218,6 @@ def test_augmentation_study_stub():
 
     models = {k: _Fixed(stub_model) for k in ch06.STUDY_KINDS}
     with pytest.raises(NotImplementedError):
-        ch06.check_augmentation_study(models, dict.fromkeys(ch06.STUDY_KINDS, 0.5),
-                                      dict.fromkeys(ch06.STUDY_KINDS, 0.5))
+        ch06.check_augmentation_study(
+            models, dict.fromkeys(ch06.STUDY_KINDS, 0.5), dict.fromkeys(ch06.STUDY_KINDS, 0.5)
+        )

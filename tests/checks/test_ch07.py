@@ -7,8 +7,8 @@ import pytest
 import torch
 from scipy.interpolate import BSpline
 
-from ml4phys import kan, training
 from ml4phys.checks import CheckFailed, ch07
+from ml4phys.nn import kan, training
 
 
 def stub(*args, **kwargs):
@@ -41,8 +41,11 @@ def derivative_wrong_shape(x, t, k):
 
 def test_bspline_derivative():
     assert ch07.check_bspline_derivative(derivative_right) is True
-    for wrong in (derivative_missing_factor, derivative_wrong_shape,
-                  lambda x, t, k: kan.bspline_basis(x, t, k)):
+    for wrong in (
+        derivative_missing_factor,
+        derivative_wrong_shape,
+        lambda x, t, k: kan.bspline_basis(x, t, k),
+    ):
         with pytest.raises(CheckFailed):
             ch07.check_bspline_derivative(wrong)
     with pytest.raises(NotImplementedError):

@@ -6,8 +6,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ml4phys import dynamics, recurrent, text
+from ml4phys import data
 from ml4phys.checks import CheckFailed, ch08
+from ml4phys.nn import embeddings, recurrent
+from ml4phys.physics import oscillators
 
 
 def stub(*args, **kwargs):
@@ -44,8 +46,16 @@ def test_lstm_cell_right():
     assert ch08.check_lstm_cell(lstm_cell_right) is True
 
 
-@pytest.mark.parametrize("answer", [lstm_cell_wrong_order, lstm_cell_no_tanh_out, lstm_cell_detached,
-                                    lambda *args: args[1], lambda *args: (args[1], args[2])])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lstm_cell_wrong_order,
+        lstm_cell_no_tanh_out,
+        lstm_cell_detached,
+        lambda *args: args[1],
+        lambda *args: (args[1], args[2]),
+    ],
+)
 def test_lstm_cell_wrong(answer):
     with pytest.raises(CheckFailed):
         ch08.check_lstm_cell(answer)
@@ -75,7 +85,7 @@ class Oracle(nn.Module):
     def forward(self, X):
         counts = torch.round(X[:, 0, 0] * ch08.COUNTDOWN_MAX).long() + self.shift
         steps = torch.arange(X.shape[1])
-        return (steps[None, :] == counts[:, None]).float()[..., None]   # (n, T, 1)
+        return (steps[None, :] == counts[:, None]).float()[..., None]  # (n, T, 1)
 
 
 def test_countdown_right():
@@ -86,7 +96,7 @@ def test_countdown_wrong():
     with pytest.raises(CheckFailed, match="off by one"):
         ch08.check_countdown(Oracle(shift=1))
     with pytest.raises(CheckFailed):
-        ch08.check_countdown(recurrent.SequenceModel(1, 4, 1))      # untrained
+        ch08.check_countdown(recurrent.SequenceModel(1, 4, 1))  # untrained
     with pytest.raises(CheckFailed, match="shape"):
         ch08.check_countdown(recurrent.SequenceModel(1, 4, 2))
     with pytest.raises(CheckFailed):
@@ -108,10 +118,10 @@ def test_countdown_stub():
 def causal_linear_observer():
     """A causal linear filter fitted by least squares: x2(t) from x1(t-L..t); exact for this system
     once the window is long enough (no network needed for the test)."""
-    t, x, _ = dynamics.coupled_oscillators(400, np.random.default_rng(0), **ch08.OSCILLATOR_SETTINGS)
+    t, x, _ = oscillators.coupled_oscillators(400, np.random.default_rng(0), **ch08.OSCILLATOR_SETTINGS)
     L = 12
 
-    def features(x1):                     # x1 (n, T) -> (n, T, L) of past values, zero padded
+    def features(x1):  # x1 (n, T) -> (n, T, L) of past values, zero padded
         padded = np.concatenate([np.zeros((x1.shape[0], L - 1)), x1], axis=1)
         return np.stack([padded[:, i : i + x1.shape[1]] for i in range(L)], axis=2)
 
@@ -134,11 +144,11 @@ def test_hidden_oscillator_wrong():
     with pytest.raises(CheckFailed, match="RMSE"):
         ch08.check_hidden_oscillator(lambda obs: torch.zeros_like(obs))
     with pytest.raises(CheckFailed, match="RMSE"):
-        ch08.check_hidden_oscillator(lambda obs: obs)                  # x2 = x1
+        ch08.check_hidden_oscillator(lambda obs: obs)  # x2 = x1
     with pytest.raises(CheckFailed, match="shape"):
         ch08.check_hidden_oscillator(lambda obs: obs[:, :10])
 
-    def acausal(obs):                    # uses the future: the time-reversed observations
+    def acausal(obs):  # uses the future: the time-reversed observations
         return right(obs) + 0.01 * torch.flip(obs, dims=[1])
 
     with pytest.raises(CheckFailed, match="first half"):
@@ -172,10 +182,16 @@ def test_sgns_right():
 @pytest.mark.parametrize(
     "answer",
     [
-        sgns_naive,                                                                   # overflows
-        lambda c, p, n: -(F.logsigmoid((c * p).sum(1)) + F.logsigmoid((n @ c[:, :, None]).squeeze(2)).sum(1)).mean(),
-        lambda c, p, n: -(F.logsigmoid((c * p).sum(1)) + F.logsigmoid(-(n @ c[:, :, None]).squeeze(2)).mean(1)).mean(),
-        lambda c, p, n: -(F.logsigmoid((c * p).sum(1)) + F.logsigmoid(-(n @ c[:, :, None]).squeeze(2)).sum(1)),
+        sgns_naive,  # overflows
+        lambda c, p, n: (
+            -(F.logsigmoid((c * p).sum(1)) + F.logsigmoid((n @ c[:, :, None]).squeeze(2)).sum(1)).mean()
+        ),
+        lambda c, p, n: (
+            -(F.logsigmoid((c * p).sum(1)) + F.logsigmoid(-(n @ c[:, :, None]).squeeze(2)).mean(1)).mean()
+        ),
+        lambda c, p, n: (
+            -(F.logsigmoid((c * p).sum(1)) + F.logsigmoid(-(n @ c[:, :, None]).squeeze(2)).sum(1))
+        ),
         lambda c, p, n: sgns_right(c, p, n).detach(),
         lambda c, p, n: sgns_right(c, p, n).item(),
     ],
@@ -194,8 +210,8 @@ def test_sgns_stub():
 
 
 def analogy_right(vectors, words, a, b, c):
-    vocab = text.Vocab(list(words), {w: i for i, w in enumerate(words)}, np.ones(len(words), dtype=np.int64))
-    return text.analogy(vectors, vocab, a, b, c)
+    vocab = data.Vocab(list(words), {w: i for i, w in enumerate(words)}, np.ones(len(words), dtype=np.int64))
+    return embeddings.analogy(vectors, vocab, a, b, c)
 
 
 def analogy_unnormalised(vectors, words, a, b, c):
@@ -217,9 +233,15 @@ def test_analogy_right():
     assert ch08.check_analogy(analogy_right) is True
 
 
-@pytest.mark.parametrize("answer", [analogy_unnormalised, analogy_no_exclusion,
-                                    lambda vectors, words, a, b, c: words[0],
-                                    lambda vectors, words, a, b, c: 3])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        analogy_unnormalised,
+        analogy_no_exclusion,
+        lambda vectors, words, a, b, c: words[0],
+        lambda vectors, words, a, b, c: 3,
+    ],
+)
 def test_analogy_wrong(answer):
     with pytest.raises(CheckFailed):
         ch08.check_analogy(answer)

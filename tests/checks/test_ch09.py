@@ -2,13 +2,13 @@
 
 import math
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from ml4phys import attention, sequences
+from ml4phys import data
 from ml4phys.checks import CheckFailed, ch09
+from ml4phys.nn import transformer
 
 
 def stub(*args, **kwargs):
@@ -46,13 +46,17 @@ def attend_wrong_axis(q, k, v, mask=None):
 
 def test_attention_right():
     assert ch09.check_attention(attend_right) is True
-    assert ch09.check_attention(attention.scaled_dot_product_attention) is True
+    assert ch09.check_attention(transformer.scaled_dot_product_attention) is True
 
 
 @pytest.mark.parametrize(
     "answer",
-    [attend_unscaled, attend_ignores_mask, attend_wrong_axis,
-     lambda q, k, v, mask=None: attend_right(q, k, v, mask)[0]],
+    [
+        attend_unscaled,
+        attend_ignores_mask,
+        attend_wrong_axis,
+        lambda q, k, v, mask=None: attend_right(q, k, v, mask)[0],
+    ],
 )
 def test_attention_wrong(answer):
     with pytest.raises(CheckFailed):
@@ -84,7 +88,7 @@ def influence_all_positions(model, tokens, t):
 
 
 def test_causal_right():
-    assert ch09.check_causal_mask(attention.causal_mask, influence_right) is True
+    assert ch09.check_causal_mask(transformer.causal_mask, influence_right) is True
 
 
 @pytest.mark.parametrize(
@@ -93,8 +97,8 @@ def test_causal_right():
         (lambda n: torch.ones(n, n, dtype=torch.bool).triu(), influence_right),
         (lambda n: torch.ones(n, n).tril(), influence_right),
         (lambda n: torch.eye(n, dtype=torch.bool), influence_right),
-        (attention.causal_mask, influence_all_positions),
-        (attention.causal_mask, lambda model, tokens, t: 0.0),
+        (transformer.causal_mask, influence_all_positions),
+        (transformer.causal_mask, lambda model, tokens, t: 0.0),
     ],
 )
 def test_causal_wrong(make_mask, influence):
@@ -113,21 +117,24 @@ def test_causal_stub():
 def sample_wrong_temperature(logits, temperature, generator=None):
     if temperature == 0:
         return logits.argmax(-1)
-    return attention.sample_with_temperature(logits * temperature, 1.0, generator)
+    return transformer.sample_with_temperature(logits * temperature, 1.0, generator)
 
 
 def sample_global_rng(logits, temperature, generator=None):
-    return attention.sample_with_temperature(logits, temperature, None)
+    return transformer.sample_with_temperature(logits, temperature, None)
 
 
 def test_sampling_right():
-    assert ch09.check_temperature_sampling(attention.sample_with_temperature) is True
+    assert ch09.check_temperature_sampling(transformer.sample_with_temperature) is True
 
 
 @pytest.mark.parametrize(
     "answer",
-    [sample_wrong_temperature, sample_global_rng,
-     lambda logits, temperature, generator=None: logits.argmax(-1)],
+    [
+        sample_wrong_temperature,
+        sample_global_rng,
+        lambda logits, temperature, generator=None: logits.argmax(-1),
+    ],
 )
 def test_sampling_wrong(answer):
     with pytest.raises(CheckFailed):
@@ -150,10 +157,10 @@ def test_ising_right():
 @pytest.mark.parametrize(
     "taus, correlations",
     [
-        ([0.5, 1.0, 2.0], [math.tanh(1.0)] * 3),                     # temperature has no effect
-        ([0.5, 1.0, 2.0], [math.tanh(1.0 * t) for t in (0.5, 1.0, 2.0)]),   # multiplied by tau
-        ([1.0, 1.5, 2.0], [math.tanh(1.0 / t) for t in (1.0, 1.5, 2.0)]),   # nothing below 1
-        ([0.5, 2.0], [math.tanh(2.0), math.tanh(0.5)]),              # too few
+        ([0.5, 1.0, 2.0], [math.tanh(1.0)] * 3),  # temperature has no effect
+        ([0.5, 1.0, 2.0], [math.tanh(1.0 * t) for t in (0.5, 1.0, 2.0)]),  # multiplied by tau
+        ([1.0, 1.5, 2.0], [math.tanh(1.0 / t) for t in (1.0, 1.5, 2.0)]),  # nothing below 1
+        ([0.5, 2.0], [math.tanh(2.0), math.tanh(0.5)]),  # too few
     ],
 )
 def test_ising_wrong(taus, correlations):
@@ -172,7 +179,7 @@ class ExactAdder(nn.Module):
         self.reverse = reverse
 
     def forward(self, idx):
-        tok = sequences.ADDITION_TOKENIZER
+        tok = data.ADDITION_TOKENIZER
         logits = torch.zeros(*idx.shape, tok.vocab_size)
         for i, row in enumerate(idx):
             text = tok.decode(row)
@@ -195,7 +202,7 @@ def test_adder_wrong():
     with pytest.raises(CheckFailed):
         ch09.check_adder(ExactAdder(reverse=True))
     with pytest.raises(CheckFailed):
-        ch09.check_adder(attention.TinyGPT(12, 16, 2, 1, max_len=9))
+        ch09.check_adder(transformer.TinyGPT(12, 16, 2, 1, max_len=9))
     with pytest.raises(CheckFailed):
         ch09.check_adder("model")
 

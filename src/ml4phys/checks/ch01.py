@@ -5,7 +5,7 @@ confirmation and returns ``True`` when the answer is right, and raises
 :class:`~ml4phys.checks._core.CheckFailed` with a message saying what is wrong otherwise. A
 ``NotImplementedError`` raised by a stub is let through unchanged.
 
-Networks are given as in :mod:`ml4phys.nn_numpy`: a list ``params = [(W1, b1), ..., (WL, bL)]``
+Networks are given as in :mod:`ml4phys.nn.numpy_net`: a list ``params = [(W1, b1), ..., (WL, bL)]``
 with ``W`` of shape ``(n_in, n_out)`` and ``b`` of shape ``(n_out,)``.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ml4phys import nn_numpy
 from ml4phys.checks._core import passed, require
+from ml4phys.nn import numpy_net
 
 __all__ = [
     "ROUGHNESS_EPS",
@@ -78,13 +78,13 @@ def _unpack_network(network: Any, exercise: str) -> tuple[list, str, str]:
     )
     params, activation, output_activation = network
     require(
-        activation in nn_numpy.HIDDEN_ACTIVATIONS,
-        f"{exercise}: the hidden activation must be one of {nn_numpy.HIDDEN_ACTIVATIONS}, "
+        activation in numpy_net.HIDDEN_ACTIVATIONS,
+        f"{exercise}: the hidden activation must be one of {numpy_net.HIDDEN_ACTIVATIONS}, "
         f"got {activation!r}.",
     )
     require(
-        output_activation in nn_numpy.OUTPUT_ACTIVATIONS,
-        f"{exercise}: the output activation must be one of {nn_numpy.OUTPUT_ACTIVATIONS}, "
+        output_activation in numpy_net.OUTPUT_ACTIVATIONS,
+        f"{exercise}: the output activation must be one of {numpy_net.OUTPUT_ACTIVATIONS}, "
         f"got {output_activation!r}.",
     )
     require(
@@ -94,11 +94,12 @@ def _unpack_network(network: Any, exercise: str) -> tuple[list, str, str]:
     return list(params), activation, output_activation
 
 
-def _network_outputs(params: list, X: np.ndarray, activation: str, output_activation: str,
-                     exercise: str) -> np.ndarray:
-    """Run the network on X with nn_numpy.forward, turning its input errors into CheckFailed."""
+def _network_outputs(
+    params: list, X: np.ndarray, activation: str, output_activation: str, exercise: str
+) -> np.ndarray:
+    """Run the network on X with numpy_net.forward, turning its input errors into CheckFailed."""
     try:
-        y_hat = nn_numpy.forward(params, X, activation=activation, output_activation=output_activation)
+        y_hat = numpy_net.forward(params, X, activation=activation, output_activation=output_activation)
     except (TypeError, ValueError) as err:
         require(False, f"{exercise}: the network cannot be evaluated on inputs of shape {X.shape}: {err}")
     y_hat = np.asarray(y_hat, dtype=float)
@@ -116,8 +117,11 @@ def _check_xor_outputs(params: list, activation: str, output_activation: str, ex
     not_finite = ~np.isfinite(y_hat)
     if np.any(not_finite):
         x1, x2 = X[not_finite][0]
-        require(False, f"{exercise}: your network outputs {y_hat[not_finite][0]} at ({x1:.2f}, {x2:.2f}); "
-                "it should output finite numbers.")
+        require(
+            False,
+            f"{exercise}: your network outputs {y_hat[not_finite][0]} at ({x1:.2f}, {x2:.2f}); "
+            "it should output finite numbers.",
+        )
     error = np.abs(y_hat - y)
     worst = int(np.argmax(error))
     x1, x2 = X[worst]
@@ -138,7 +142,7 @@ def check_xor_network(network: tuple[list, str, str]) -> bool:
 
     Args:
         network: ``(params, activation, output_activation)``, evaluated with
-            ``nn_numpy.forward(params, X, activation, output_activation)``.
+            ``numpy_net.forward(params, X, activation, output_activation)``.
 
     Returns:
         True when the network passes.
@@ -147,8 +151,10 @@ def check_xor_network(network: tuple[list, str, str]) -> bool:
     params, activation, output_activation = _unpack_network(network, exercise)
     _check_xor_outputs(params, activation, output_activation, exercise)
     n_hidden_layers = len(params) - 1
-    return passed(f"{exercise}: your network with {n_hidden_layers} hidden "
-                  f"layer{'s' if n_hidden_layers != 1 else ''} computes XOR.")
+    return passed(
+        f"{exercise}: your network with {n_hidden_layers} hidden "
+        f"layer{'s' if n_hidden_layers != 1 else ''} computes XOR."
+    )
 
 
 def check_xor_one_hidden_layer(network: tuple[list, str, str]) -> bool:
@@ -177,8 +183,9 @@ def check_xor_one_hidden_layer(network: tuple[list, str, str]) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _random_tanh_network(rng: np.random.Generator, n_layers: int, width: int, sigma_w: float,
-                         sigma_b: float) -> list:
+def _random_tanh_network(
+    rng: np.random.Generator, n_layers: int, width: int, sigma_w: float, sigma_b: float
+) -> list:
     sizes = [2] + [width] * n_layers + [1]
     return [
         (rng.normal(0.0, sigma_w / np.sqrt(n_in), size=(n_in, n_out)), rng.normal(0.0, sigma_b, size=n_out))
@@ -298,8 +305,12 @@ def check_roughness(roughness: Callable[[np.ndarray], float]) -> bool:
         require(
             np.isfinite(value),
             f"{exercise}: for {description} your roughness is {value}; it should be {expected:.4g}"
-            + (" (the eps in the denominator makes the roughness of a constant image 0)"
-               if expected == 0 else "") + ".",
+            + (
+                " (the eps in the denominator makes the roughness of a constant image 0)"
+                if expected == 0
+                else ""
+            )
+            + ".",
         )
         require(
             abs(value - expected) <= 1e-9 + 1e-6 * abs(expected),
@@ -346,8 +357,9 @@ def check_roughness_transition(
         f"{values[1]:.3g}; it should be large (above 0.3). Are the weights drawn with standard "
         "deviation sigma_w / sqrt(n_in) (not sigma_w / n_in)?",
     )
-    return passed(f"{exercise}: roughness {values[0]:.3g} in the ordered and {values[1]:.3g} in "
-                  "the chaotic phase.")
+    return passed(
+        f"{exercise}: roughness {values[0]:.3g} in the ordered and {values[1]:.3g} in the chaotic phase."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,11 +391,15 @@ def check_relu_interpolant(relu_interpolant: Callable[[np.ndarray, np.ndarray], 
         require(
             isinstance(params, (list, tuple)) and len(params) == 2,
             f"{exercise}: return params = [(W1, b1), (W2, b2)] (one hidden layer), got "
-            + (f"{len(params)} pairs." if isinstance(params, (list, tuple)) else f"a {type(params).__name__}."),
+            + (
+                f"{len(params)} pairs."
+                if isinstance(params, (list, tuple))
+                else f"a {type(params).__name__}."
+            ),
         )
         x = np.concatenate([knots, np.linspace(knots[0], knots[-1], 301)])[:, None]  # (n, 1)
         try:
-            y_hat = nn_numpy.forward(list(params), x, activation="relu", output_activation="linear")
+            y_hat = numpy_net.forward(list(params), x, activation="relu", output_activation="linear")
         except (TypeError, ValueError) as err:
             require(False, f"{exercise}: the network cannot be evaluated on inputs of shape {x.shape}: {err}")
         y_hat = np.asarray(y_hat, dtype=float)
@@ -406,5 +422,7 @@ def check_relu_interpolant(relu_interpolant: Callable[[np.ndarray, np.ndarray], 
             f"{exercise}: with {len(knots)} knots your network outputs {y_hat[worst, 0]:.6g} at "
             f"x = {x[worst, 0]:.4g}, where the interpolation is {expected[worst]:.6g}.",
         )
-    return passed(f"{exercise}: your network reproduces the piecewise linear interpolation "
-                  f"({len(cases)} sets of knots).")
+    return passed(
+        f"{exercise}: your network reproduces the piecewise linear interpolation "
+        f"({len(cases)} sets of knots)."
+    )

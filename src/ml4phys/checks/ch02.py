@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ml4phys import nn_numpy
 from ml4phys.checks._core import passed, require
+from ml4phys.nn import numpy_net
 
 __all__ = [
     "check_backward_2layer",
@@ -48,8 +48,9 @@ def _cost_2layer(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) ->
     return float(0.5 * np.sum((y_hat - y) ** 2) / X.shape[0])
 
 
-def _finite_differences(params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray,
-                        eps: float = 1e-6) -> dict[str, np.ndarray]:
+def _finite_differences(
+    params: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, eps: float = 1e-6
+) -> dict[str, np.ndarray]:
     work = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     grads = {}
     for name in _PARAM_NAMES:
@@ -98,13 +99,17 @@ def check_backward_2layer(backward_2layer: Callable[..., dict[str, np.ndarray]])
         missing = [k for k in _PARAM_NAMES if k not in grads]
         require(not missing, f"the returned dict lacks the key(s) {missing}; expected {list(_PARAM_NAMES)}")
         for name in _PARAM_NAMES:
-            require(np.array_equal(params[name], originals[name]),
-                    f"backward_2layer changed params[{name!r}]; it must leave its input unchanged")
+            require(
+                np.array_equal(params[name], originals[name]),
+                f"backward_2layer changed params[{name!r}]; it must leave its input unchanged",
+            )
         reference = _finite_differences(params, X, y)
         for name in _PARAM_NAMES:
             g = np.asarray(grads[name], dtype=np.float64)
-            require(g.shape == params[name].shape,
-                    f"dC/d{name} has shape {g.shape}, but {name} has shape {params[name].shape} {shape_note}")
+            require(
+                g.shape == params[name].shape,
+                f"dC/d{name} has shape {g.shape}, but {name} has shape {params[name].shape} {shape_note}",
+            )
             require(np.all(np.isfinite(g)), f"dC/d{name} contains NaN or inf {shape_note}")
             ref = reference[name]
             error = np.linalg.norm(g - ref) / max(np.linalg.norm(ref), 1e-12)
@@ -112,14 +117,21 @@ def check_backward_2layer(backward_2layer: Callable[..., dict[str, np.ndarray]])
                 hint = ""
                 ratio = np.vdot(g, ref) / max(np.vdot(ref, ref), 1e-300)
                 if np.linalg.norm(g - ratio * ref) < 1e-4 * np.linalg.norm(ref) and abs(ratio) > 1e-12:
-                    hint = (f" It is proportional to the right answer, times {ratio:.3g}: "
-                            "check constant factors (the 1/2, the average over the batch).")
+                    hint = (
+                        f" It is proportional to the right answer, times {ratio:.3g}: "
+                        "check constant factors (the 1/2, the average over the batch)."
+                    )
                 elif name.startswith("b"):
                     hint = " Remember that the bias is added to every sample of the batch."
-                require(False, f"dC/d{name} differs from finite differences by {error:.1%} "
-                               f"(relative, in norm) {shape_note}.{hint}")
-    return passed("Exercise 2.1: backward_2layer agrees with finite differences "
-                  "(three network shapes, relative error below 1e-5).")
+                require(
+                    False,
+                    f"dC/d{name} differs from finite differences by {error:.1%} "
+                    f"(relative, in norm) {shape_note}.{hint}",
+                )
+    return passed(
+        "Exercise 2.1: backward_2layer agrees with finite differences "
+        "(three network shapes, relative error below 1e-5)."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -148,38 +160,56 @@ def check_train_mlp(train_mlp: Callable[..., Any]) -> bool:
     """
     layer_sizes = (2, 16, 16, 1)
     n_steps = 600
-    result = train_mlp(_check_target, "relu", np.random.default_rng(7), layer_sizes=layer_sizes,
-                       n_steps=n_steps, batch_size=32, lr=0.1, weight_scale=float(np.sqrt(2)))
-    require(isinstance(result, tuple) and len(result) == 2,
-            "train_mlp must return a pair (params, losses)")
+    result = train_mlp(
+        _check_target,
+        "relu",
+        np.random.default_rng(7),
+        layer_sizes=layer_sizes,
+        n_steps=n_steps,
+        batch_size=32,
+        lr=0.1,
+        weight_scale=float(np.sqrt(2)),
+    )
+    require(isinstance(result, tuple) and len(result) == 2, "train_mlp must return a pair (params, losses)")
     params, losses = result
-    require(isinstance(params, list) and len(params) == len(layer_sizes) - 1,
-            f"params must be a list of {len(layer_sizes) - 1} (W, b) pairs for layer_sizes={layer_sizes}")
+    require(
+        isinstance(params, list) and len(params) == len(layer_sizes) - 1,
+        f"params must be a list of {len(layer_sizes) - 1} (W, b) pairs for layer_sizes={layer_sizes}",
+    )
     for l, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
         W, b = params[l - 1]
-        require(np.shape(W) == (n_in, n_out) and np.shape(b) == (n_out,),
-                f"layer {l}: expected W {(n_in, n_out)} and b {(n_out,)}, "
-                f"got {np.shape(W)} and {np.shape(b)}")
+        require(
+            np.shape(W) == (n_in, n_out) and np.shape(b) == (n_out,),
+            f"layer {l}: expected W {(n_in, n_out)} and b {(n_out,)}, got {np.shape(W)} and {np.shape(b)}",
+        )
     losses = np.asarray(losses, dtype=np.float64)
-    require(losses.shape == (n_steps,),
-            f"losses must hold one cost per step, {n_steps} values; got shape {losses.shape}")
+    require(
+        losses.shape == (n_steps,),
+        f"losses must hold one cost per step, {n_steps} values; got shape {losses.shape}",
+    )
     require(np.all(np.isfinite(losses)), "losses contains NaN or inf: the training diverged")
     first, last = losses[:50].mean(), losses[-50:].mean()
-    require(last < 0.5 * first,
-            f"the mini-batch cost fell only from {first:.3g} (first 50 steps) to {last:.3g} (last 50 steps); "
-            "with lr=0.1 and 600 steps it should fall by far more than half")
+    require(
+        last < 0.5 * first,
+        f"the mini-batch cost fell only from {first:.3g} (first 50 steps) to {last:.3g} (last 50 steps); "
+        "with lr=0.1 and 600 steps it should fall by far more than half",
+    )
     grid = np.linspace(-1, 1, 41)
     X_test = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)  # (1681, 2)
     y_test = _check_target(X_test)
-    test_cost = nn_numpy.compute_loss(params, X_test, y_test, activation="relu", output_activation="linear")
+    test_cost = numpy_net.compute_loss(params, X_test, y_test, activation="relu", output_activation="linear")
     relative = 2 * test_cost / y_test.var()
-    require(relative < 0.1,
-            f"on a test grid the trained ReLU network has a mean squared error of {relative:.0%} of the "
-            "target's variance; a correct training loop reaches well below 10 %. Check the update "
-            "(params - lr * grads), that each step draws a new batch uniformly in [-1, 1]^2, and "
-            "that the activation argument is passed on")
-    return passed(f"Exercise 2.2: train_mlp trains a ReLU network to a test error of {relative:.1%} "
-                  "of the target's variance.")
+    require(
+        relative < 0.1,
+        f"on a test grid the trained ReLU network has a mean squared error of {relative:.0%} of the "
+        "target's variance; a correct training loop reaches well below 10 %. Check the update "
+        "(params - lr * grads), that each step draws a new batch uniformly in [-1, 1]^2, and "
+        "that the activation argument is passed on",
+    )
+    return passed(
+        f"Exercise 2.2: train_mlp trains a ReLU network to a test error of {relative:.1%} "
+        "of the target's variance."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -187,8 +217,9 @@ def check_train_mlp(train_mlp: Callable[..., Any]) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def _slope_moments(w0: float, w_target: float, lr: float, batch_size: int, n_steps: int,
-                   sigma_x: float) -> tuple[np.ndarray, np.ndarray]:
+def _slope_moments(
+    w0: float, w_target: float, lr: float, batch_size: int, n_steps: int, sigma_x: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact mean and variance of w_t, t = 0..n_steps, for SGD with fresh Gaussian batches."""
     t = np.arange(n_steps + 1)
     s2 = sigma_x**2
@@ -200,8 +231,10 @@ def _slope_moments(w0: float, w_target: float, lr: float, batch_size: int, n_ste
     return mean, var
 
 
-def check_sgd_slope(simulate_sgd_slope: Callable[..., np.ndarray],
-                    analytic_mean_var: Callable[..., tuple[np.ndarray, np.ndarray]]) -> bool:
+def check_sgd_slope(
+    simulate_sgd_slope: Callable[..., np.ndarray],
+    analytic_mean_var: Callable[..., tuple[np.ndarray, np.ndarray]],
+) -> bool:
     """Exercise 2.3: the simulation of SGD on a slope, and the exact mean and variance.
 
     ``simulate_sgd_slope(w0, w_target, lr, batch_size, n_steps, n_runs, rng, sigma_x)`` must
@@ -218,48 +251,73 @@ def check_sgd_slope(simulate_sgd_slope: Callable[..., np.ndarray],
     """
     # the formula, for a few parameter sets
     for w0, w_target, lr, batch_size, n_steps, sigma_x in [
-        (0.0, 1.0, 0.1, 4, 30, 1.0), (3.0, -1.0, 0.05, 1, 50, 2.0), (1.0, 2.0, 0.5, 16, 20, 0.7)
+        (0.0, 1.0, 0.1, 4, 30, 1.0),
+        (3.0, -1.0, 0.05, 1, 50, 2.0),
+        (1.0, 2.0, 0.5, 16, 20, 0.7),
     ]:
         mean, var = analytic_mean_var(w0, w_target, lr, batch_size, n_steps, sigma_x=sigma_x)
         mean, var = np.asarray(mean, dtype=np.float64), np.asarray(var, dtype=np.float64)
         setting = f"(w0={w0}, w_target={w_target}, lr={lr}, batch_size={batch_size}, sigma_x={sigma_x})"
-        require(mean.shape == (n_steps + 1,) and var.shape == (n_steps + 1,),
-                f"analytic_mean_var must return two arrays of shape ({n_steps + 1},) for n_steps={n_steps}, "
-                f"got {mean.shape} and {var.shape}")
+        require(
+            mean.shape == (n_steps + 1,) and var.shape == (n_steps + 1,),
+            f"analytic_mean_var must return two arrays of shape ({n_steps + 1},) for n_steps={n_steps}, "
+            f"got {mean.shape} and {var.shape}",
+        )
         ref_mean, ref_var = _slope_moments(w0, w_target, lr, batch_size, n_steps, sigma_x)
         for t in (1, 5, n_steps):
-            require(np.isclose(mean[t], ref_mean[t], rtol=1e-6, atol=1e-10),
-                    f"analytic mean at t={t} is {mean[t]:.6g}, should be {ref_mean[t]:.6g} {setting}")
-            require(np.isclose(var[t], ref_var[t], rtol=1e-6, atol=1e-12),
-                    f"analytic variance at t={t} is {var[t]:.6g}, should be {ref_var[t]:.6g} {setting}")
-        require(np.isclose(var[0], 0.0, atol=1e-12),
-                f"the variance at t=0 must be 0 (every run starts at w0), got {var[0]:.3g}")
+            require(
+                np.isclose(mean[t], ref_mean[t], rtol=1e-6, atol=1e-10),
+                f"analytic mean at t={t} is {mean[t]:.6g}, should be {ref_mean[t]:.6g} {setting}",
+            )
+            require(
+                np.isclose(var[t], ref_var[t], rtol=1e-6, atol=1e-12),
+                f"analytic variance at t={t} is {var[t]:.6g}, should be {ref_var[t]:.6g} {setting}",
+            )
+        require(
+            np.isclose(var[0], 0.0, atol=1e-12),
+            f"the variance at t=0 must be 0 (every run starts at w0), got {var[0]:.3g}",
+        )
     # the simulation: shape, start, reproducibility, statistics
     w0, w_target, lr, batch_size, n_steps, n_runs = 0.0, 1.0, 0.1, 4, 40, 20000
-    paths = simulate_sgd_slope(w0, w_target, lr, batch_size, n_steps, n_runs, np.random.default_rng(11),
-                               sigma_x=1.0)
+    paths = simulate_sgd_slope(
+        w0, w_target, lr, batch_size, n_steps, n_runs, np.random.default_rng(11), sigma_x=1.0
+    )
     paths = np.asarray(paths, dtype=np.float64)
-    require(paths.shape == (n_runs, n_steps + 1),
-            f"simulate_sgd_slope must return shape (n_runs, n_steps + 1) = {(n_runs, n_steps + 1)}, got {paths.shape}")
+    require(
+        paths.shape == (n_runs, n_steps + 1),
+        f"simulate_sgd_slope must return shape (n_runs, n_steps + 1) = {(n_runs, n_steps + 1)}, got {paths.shape}",
+    )
     require(np.allclose(paths[:, 0], w0), "column 0 of the trajectories must be the starting value w0")
     require(np.all(np.isfinite(paths)), "the trajectories contain NaN or inf")
-    again = np.asarray(simulate_sgd_slope(w0, w_target, lr, batch_size, n_steps, n_runs,
-                                          np.random.default_rng(11), sigma_x=1.0))
-    require(np.array_equal(again, paths), "two calls with equally seeded rng gave different trajectories; "
-                                          "draw every random number from the rng argument")
+    again = np.asarray(
+        simulate_sgd_slope(
+            w0, w_target, lr, batch_size, n_steps, n_runs, np.random.default_rng(11), sigma_x=1.0
+        )
+    )
+    require(
+        np.array_equal(again, paths),
+        "two calls with equally seeded rng gave different trajectories; "
+        "draw every random number from the rng argument",
+    )
     ref_mean, ref_var = _slope_moments(w0, w_target, lr, batch_size, n_steps, 1.0)
     for t in (1, 5, 10, 20, 40):
         sample_mean = paths[:, t].mean()
         sample_var = paths[:, t].var()
         standard_error = np.sqrt(ref_var[t] / n_runs)
-        require(abs(sample_mean - ref_mean[t]) < 5 * standard_error + 1e-4,
-                f"at step t={t} your runs have mean w = {sample_mean:.4f}, but the exact mean is {ref_mean[t]:.4f} "
-                f"(with {n_runs} runs the sampling error is about {standard_error:.4f}); check the gradient "
-                "of the mini-batch cost (an average over the batch) and the update")
-        require(abs(sample_var / ref_var[t] - 1) < 0.15,
-                f"at step t={t} the spread of your runs, var(w) = {sample_var:.3g}, differs from the exact "
-                f"{ref_var[t]:.3g}; each step must draw a fresh batch of batch_size inputs for every run")
-    return passed("Exercise 2.3: the exact mean and variance are right, and the simulated runs agree with them.")
+        require(
+            abs(sample_mean - ref_mean[t]) < 5 * standard_error + 1e-4,
+            f"at step t={t} your runs have mean w = {sample_mean:.4f}, but the exact mean is {ref_mean[t]:.4f} "
+            f"(with {n_runs} runs the sampling error is about {standard_error:.4f}); check the gradient "
+            "of the mini-batch cost (an average over the batch) and the update",
+        )
+        require(
+            abs(sample_var / ref_var[t] - 1) < 0.15,
+            f"at step t={t} the spread of your runs, var(w) = {sample_var:.3g}, differs from the exact "
+            f"{ref_var[t]:.3g}; each step must draw a fresh batch of batch_size inputs for every run",
+        )
+    return passed(
+        "Exercise 2.3: the exact mean and variance are right, and the simulated runs agree with them."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -297,34 +355,48 @@ def check_sine_fit(run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.
 
     # gradient descent is deterministic
     final = np.asarray(run_gd(w0.copy(), x, y, 0.1, 25), dtype=np.float64)
-    require(final.shape == w0.shape, f"run_gd must return one final w per start, shape {w0.shape}; got {final.shape}")
+    require(
+        final.shape == w0.shape,
+        f"run_gd must return one final w per start, shape {w0.shape}; got {final.shape}",
+    )
     w = w0.copy()
     for _ in range(25):
         w = w - 0.1 * _sine_grad(w, x, y)
     worst = int(np.argmax(np.abs(final - w)))
-    require(np.allclose(final, w, rtol=1e-7, atol=1e-9),
-            f"run_gd from w0 = {w0[worst]:.2f} (lr=0.1, 25 steps) ends at w = {final[worst]:.6f}, "
-            f"expected {w[worst]:.6f}; check the gradient of C (an average over the samples)")
+    require(
+        np.allclose(final, w, rtol=1e-7, atol=1e-9),
+        f"run_gd from w0 = {w0[worst]:.2f} (lr=0.1, 25 steps) ends at w = {final[worst]:.6f}, "
+        f"expected {w[worst]:.6f}; check the gradient of C (an average over the samples)",
+    )
 
     # one SGD step from the same point, many runs: mean = GD step, variance = lr^2 Var(g_j) / B
     n_runs, lr, start = 40000, 0.2, 1.3
     per_sample = (np.sin(start * x) - y) * np.cos(start * x) * x  # gradient of each sample's loss, (N,)
     full_grad = per_sample.mean()
     for batch_size in (1, 5):
-        w1 = np.asarray(run_sgd(np.full(n_runs, start), x, y, lr, 1, batch_size, np.random.default_rng(3)),
-                        dtype=np.float64)
-        require(w1.shape == (n_runs,), f"run_sgd must return one final w per start, shape ({n_runs},); got {w1.shape}")
+        w1 = np.asarray(
+            run_sgd(np.full(n_runs, start), x, y, lr, 1, batch_size, np.random.default_rng(3)),
+            dtype=np.float64,
+        )
+        require(
+            w1.shape == (n_runs,),
+            f"run_sgd must return one final w per start, shape ({n_runs},); got {w1.shape}",
+        )
         expected_mean = start - lr * full_grad
         expected_var = lr**2 * per_sample.var() / batch_size
         standard_error = np.sqrt(expected_var / n_runs)
-        require(abs(w1.mean() - expected_mean) < 5 * standard_error,
-                f"after one SGD step (batch_size={batch_size}) from w = {start} the runs have mean "
-                f"{w1.mean():.5f}; on average an SGD step must equal the gradient-descent step, "
-                f"which gives {expected_mean:.5f}")
+        require(
+            abs(w1.mean() - expected_mean) < 5 * standard_error,
+            f"after one SGD step (batch_size={batch_size}) from w = {start} the runs have mean "
+            f"{w1.mean():.5f}; on average an SGD step must equal the gradient-descent step, "
+            f"which gives {expected_mean:.5f}",
+        )
         # sampling without replacement lowers the variance by (N - B) / (N - 1): accept both
         low = expected_var * (n_samples - batch_size) / (n_samples - 1)
-        require(0.85 * low < w1.var() < 1.15 * expected_var,
-                f"after one SGD step (batch_size={batch_size}) the runs have var(w) = {w1.var():.3g}, "
-                f"expected about {expected_var:.3g}: each run must draw its own random mini-batch, "
-                "and the batch gradient is an average over the batch")
+        require(
+            0.85 * low < w1.var() < 1.15 * expected_var,
+            f"after one SGD step (batch_size={batch_size}) the runs have var(w) = {w1.var():.3g}, "
+            f"expected about {expected_var:.3g}: each run must draw its own random mini-batch, "
+            "and the batch gradient is an average over the batch",
+        )
     return passed("Exercise 2.4: run_gd is exact, and an SGD step is unbiased with the right spread.")

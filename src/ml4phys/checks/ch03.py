@@ -56,7 +56,7 @@ def _as_numpy(value: Any, name: str) -> np.ndarray:
         return value.detach().cpu().numpy()
     try:
         return np.asarray(value)
-    except Exception as err:  # noqa: BLE001 - anything that is not array-like
+    except Exception as err:
         raise TypeError(f"{name} must be an array or a tensor, got {type(value).__name__}") from err
 
 
@@ -114,8 +114,13 @@ def _reference_networks() -> list[nn.Sequential]:
         nets = [
             nn.Sequential(nn.Linear(2, 7), nn.ReLU(), nn.Linear(7, 5), nn.ReLU(), nn.Linear(5, 1)),
             nn.Sequential(
-                nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 6), nn.Tanh(),
-                nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 2),
+                nn.Linear(3, 6),
+                nn.Tanh(),
+                nn.Linear(6, 6),
+                nn.Tanh(),
+                nn.Linear(6, 4),
+                nn.Tanh(),
+                nn.Linear(4, 2),
             ),
         ]
         for net in nets:  # larger weights than the default, so that every unit matters
@@ -164,9 +169,7 @@ def check_switch_off(switch_off: Callable[[nn.Sequential, int, int], nn.Module])
                     "switch_off returned the network it was given: return a modified copy "
                     "(copy.deepcopy) and leave the original alone.",
                 )
-                unchanged = all(
-                    torch.equal(before[name], value) for name, value in net.state_dict().items()
-                )
+                unchanged = all(torch.equal(before[name], value) for name, value in net.state_dict().items())
                 require(
                     unchanged,
                     f"after switch_off(model, layer={layer}, k={k}) the original model's weights "
@@ -188,8 +191,10 @@ def check_switch_off(switch_off: Callable[[nn.Sequential, int, int], nn.Module])
                     f"to {error:.3g}. Is the right layer's unit switched off, and is it removed "
                     "completely (its contribution to the next layer set to zero)?",
                 )
-    return passed("Exercise 3.1: switch_off agrees with a forward pass that zeroes the unit, for "
-                  "every hidden layer tested, and leaves the original network unchanged.")
+    return passed(
+        "Exercise 3.1: switch_off agrees with a forward pass that zeroes the unit, for "
+        "every hidden layer tested, and leaves the original network unchanged."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -213,8 +218,10 @@ def check_curve_classifier(classify: Callable[[np.ndarray], Any]) -> bool:
         f"your classifier labels {acc:.1%} of 2000 fresh noise-free curves correctly; it should "
         f"reach at least {_CURVES_THRESHOLD:.0%}. Train longer, or on more curves.",
     )
-    return passed(f"Exercise 3.2: test accuracy {acc:.1%} on 2000 fresh curves "
-                  f"(at least {_CURVES_THRESHOLD:.0%} needed).")
+    return passed(
+        f"Exercise 3.2: test accuracy {acc:.1%} on 2000 fresh curves "
+        f"(at least {_CURVES_THRESHOLD:.0%} needed)."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -236,8 +243,13 @@ def check_circles_squares(
     results = {}
     for label, classify, noise, threshold, seed in [
         ("noise-free", classify_clean, 0.0, _CLEAN_SHAPES_THRESHOLD, 30_033),
-        (f"noisy (sigma = {CIRCLES_SQUARES_NOISE})", classify_noisy, CIRCLES_SQUARES_NOISE,
-         _NOISY_SHAPES_THRESHOLD, 30_034),
+        (
+            f"noisy (sigma = {CIRCLES_SQUARES_NOISE})",
+            classify_noisy,
+            CIRCLES_SQUARES_NOISE,
+            _NOISY_SHAPES_THRESHOLD,
+            30_034,
+        ),
     ]:
         images, y = data.circles_squares(1000, np.random.default_rng(seed), size=32, noise=noise)
         what = "classify_clean" if noise == 0 else "classify_noisy"
@@ -267,8 +279,12 @@ def _reference_log_volume(d: np.ndarray) -> np.ndarray:
 def _reference_d_max() -> float:
     from scipy.optimize import minimize_scalar
 
-    result = minimize_scalar(lambda d: -_reference_log_volume(np.asarray(d)), bounds=(1.0, 15.0),
-                             method="bounded", options={"xatol": 1e-10})
+    result = minimize_scalar(
+        lambda d: -_reference_log_volume(np.asarray(d)),
+        bounds=(1.0, 15.0),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     return float(result.x)
 
 
@@ -290,8 +306,11 @@ def check_ball_volume(log_volume: Callable[[torch.Tensor], torch.Tensor], d_max:
     d = torch.tensor(d_test, dtype=torch.float64, requires_grad=True)
     out = log_volume(d)
     require(isinstance(out, torch.Tensor), f"log_volume must return a tensor, got {type(out).__name__}.")
-    require(out.shape == d.shape, f"log_volume must act element-wise: for d of shape {tuple(d.shape)} it "
-            f"returned shape {tuple(out.shape)}.")
+    require(
+        out.shape == d.shape,
+        f"log_volume must act element-wise: for d of shape {tuple(d.shape)} it "
+        f"returned shape {tuple(out.shape)}.",
+    )
     expected = _reference_log_volume(d_test)
     values = out.detach().numpy()
     for di, got, want in zip(d_test, values, expected):
@@ -300,12 +319,18 @@ def check_ball_volume(log_volume: Callable[[torch.Tensor], torch.Tensor], d_max:
             f"log_volume({di:g}) = {got:.6f}, but log V({di:g}) = {want:.6f} (for example V(2) = pi, "
             "V(3) = 4 pi / 3).",
         )
-    require(out.requires_grad, "log_volume's output is not differentiable: build it from torch "
-            "operations on d (torch.lgamma, not math.lgamma or scipy).")
+    require(
+        out.requires_grad,
+        "log_volume's output is not differentiable: build it from torch "
+        "operations on d (torch.lgamma, not math.lgamma or scipy).",
+    )
     (grad,) = torch.autograd.grad(out.sum(), d)
     expected_grad = 0.5 * math.log(math.pi) - 0.5 * digamma(d_test / 2 + 1)
-    require(np.allclose(grad.numpy(), expected_grad, atol=1e-8), "the autograd derivative of "
-            "log_volume is wrong although its values are right: keep the whole computation in torch.")
+    require(
+        np.allclose(grad.numpy(), expected_grad, atol=1e-8),
+        "the autograd derivative of "
+        "log_volume is wrong although its values are right: keep the whole computation in torch.",
+    )
 
     is_number = isinstance(d_max, (int, float, np.floating, np.integer)) and not isinstance(d_max, bool)
     is_scalar_tensor = isinstance(d_max, torch.Tensor) and d_max.numel() == 1
@@ -319,8 +344,10 @@ def check_ball_volume(log_volume: Callable[[torch.Tensor], torch.Tensor], d_max:
         f"your d_max = {d_max:.6f} is not where V(d) is largest: the derivative of log V there is "
         f"{slope:.2e}, not zero. (Iterate longer, or check the Newton/gradient step.)",
     )
-    return passed(f"Exercise 3.4: log V(d) and its derivative are right, and d_max = {d_max:.6f} "
-                  f"agrees with scipy's optimiser to {abs(d_max - reference):.1e}.")
+    return passed(
+        f"Exercise 3.4: log V(d) and its derivative are right, and d_max = {d_max:.6f} "
+        f"agrees with scipy's optimiser to {abs(d_max - reference):.1e}."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -346,12 +373,18 @@ def check_lr_batch_sweep(
     """
     table = np.asarray(_as_numpy(table, "table"), dtype=float)
     shape = (len(lrs), len(batch_sizes))
-    require(table.shape == shape, f"table must have one row per learning rate and one column per "
-            f"batch size, shape {shape}; it has shape {table.shape}.")
+    require(
+        table.shape == shape,
+        f"table must have one row per learning rate and one column per "
+        f"batch size, shape {shape}; it has shape {table.shape}.",
+    )
     finite = np.isfinite(table)
     require(bool(finite.any()), "the table holds no finite loss yet (all nan): fill it in.")
-    require(finite.sum() >= table.size / 2, f"only {int(finite.sum())} of {table.size} runs gave a "
-            "finite loss: were the models re-created for every run?")
+    require(
+        finite.sum() >= table.size / 2,
+        f"only {int(finite.sum())} of {table.size} runs gave a "
+        "finite loss: were the models re-created for every run?",
+    )
     require(bool(np.all(table[finite] > 0)), "mean squared errors are positive; the table has entries <= 0.")
     require(
         isinstance(best, (tuple, list)) and len(best) == 2,
@@ -377,8 +410,10 @@ def check_lr_batch_sweep(
         f"{slow:.3f}, not clearly worse than the best ({best_loss:.3f}); it takes the fewest and "
         "smallest steps and should be undertrained. Are the rows and columns in the right order?",
     )
-    return passed(f"Exercise 3.5: the sweep table is consistent; best lr = {best[0]}, batch size "
-                  f"= {best[1]} with validation loss {best_loss:.4f}.")
+    return passed(
+        f"Exercise 3.5: the sweep table is consistent; best lr = {best[0]}, batch size "
+        f"= {best[1]} with validation loss {best_loss:.4f}."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -413,8 +448,7 @@ def check_digit_classifier(model: nn.Module) -> bool:
     n_parameters = _n_parameters(model)
     require(
         n_parameters <= _DIGITS_MAX_PARAMETERS,
-        f"your model has {n_parameters} trainable parameters; at most {_DIGITS_MAX_PARAMETERS} are "
-        "allowed.",
+        f"your model has {n_parameters} trainable parameters; at most {_DIGITS_MAX_PARAMETERS} are allowed.",
     )
     _, _, (X_test, y_test) = digits_split()
     was_training = model.training

@@ -67,21 +67,27 @@ def _call(fn: Callable[..., Any], args: tuple, exercise: str, what: str) -> Any:
     except RuntimeError as err:
         hint = ""
         if "does not require grad" in str(err) or "backward through the graph" in str(err):
-            hint = (" Autograd could not differentiate a second time: compute first derivatives "
-                    "with torch.autograd.grad(..., create_graph=True).")
+            hint = (
+                " Autograd could not differentiate a second time: compute first derivatives "
+                "with torch.autograd.grad(..., create_graph=True)."
+            )
         require(False, f"{exercise}: {what} raised RuntimeError: {err}.{hint}")
-    except Exception as err:  # noqa: BLE001 - any error of the student's code becomes a message
+    except Exception as err:
         require(False, f"{exercise}: {what} raised {type(err).__name__}: {err}")
     return None  # unreachable
 
 
 def _as_column(value: Any, n: int, exercise: str, what: str) -> torch.Tensor:
     """A tensor of shape (n,) or (n, 1) as (n, 1); anything else fails the check."""
-    require(isinstance(value, torch.Tensor),
-            f"{exercise}: {what} must return a torch tensor, got {type(value).__name__}.")
-    require(tuple(value.shape) in ((n, 1), (n,)),
-            f"{exercise}: {what} must return a tensor of shape ({n}, 1) for {n} points, "
-            f"got shape {tuple(value.shape)}.")
+    require(
+        isinstance(value, torch.Tensor),
+        f"{exercise}: {what} must return a torch tensor, got {type(value).__name__}.",
+    )
+    require(
+        tuple(value.shape) in ((n, 1), (n,)),
+        f"{exercise}: {what} must return a tensor of shape ({n}, 1) for {n} points, "
+        f"got shape {tuple(value.shape)}.",
+    )
     return value.reshape(n, 1)
 
 
@@ -97,23 +103,29 @@ def _tiny_net(n_in: int) -> torch.nn.Module:
 
 def _check_differentiable(loss: Any, net: torch.nn.Module, exercise: str, what: str) -> None:
     """The loss built from net must be a scalar that backpropagates to all its parameters."""
-    require(isinstance(loss, torch.Tensor) and loss.numel() == 1,
-            f"{exercise}: {what} must be a scalar tensor (one number), got "
-            + (f"shape {tuple(loss.shape)}." if isinstance(loss, torch.Tensor)
-               else f"a {type(loss).__name__}."))
-    require(loss.requires_grad,
-            f"{exercise}: {what} does not depend differentiably on the network's parameters, so "
-            "training could not change them. Keep the graph: no .detach(), .item() or .numpy() "
-            "inside, and create_graph=True in torch.autograd.grad.")
+    require(
+        isinstance(loss, torch.Tensor) and loss.numel() == 1,
+        f"{exercise}: {what} must be a scalar tensor (one number), got "
+        + (f"shape {tuple(loss.shape)}." if isinstance(loss, torch.Tensor) else f"a {type(loss).__name__}."),
+    )
+    require(
+        loss.requires_grad,
+        f"{exercise}: {what} does not depend differentiably on the network's parameters, so "
+        "training could not change them. Keep the graph: no .detach(), .item() or .numpy() "
+        "inside, and create_graph=True in torch.autograd.grad.",
+    )
     _call(loss.backward, (), exercise, f"{what}.backward()")
     # A parameter may have no gradient (the output bias does not enter a Laplacian), but the
     # first-layer weights always enter: they must get a finite, nonzero gradient.
     first_weight = next(iter(net.parameters()))
-    require(first_weight.grad is not None and bool(torch.isfinite(first_weight.grad).all())
-            and float(first_weight.grad.abs().max()) > 0,
-            f"{exercise}: after backward, the first-layer weights of a test network have no "
-            "(finite, nonzero) gradient; the loss must be computed from the network's outputs "
-            "and their derivatives, keeping the graph (create_graph=True).")
+    require(
+        first_weight.grad is not None
+        and bool(torch.isfinite(first_weight.grad).all())
+        and float(first_weight.grad.abs().max()) > 0,
+        f"{exercise}: after backward, the first-layer weights of a test network have no "
+        "(finite, nonzero) gradient; the loss must be computed from the network's outputs "
+        "and their derivatives, keeping the graph (create_graph=True).",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,8 +133,7 @@ def _check_differentiable(loss: Any, net: torch.nn.Module, exercise: str, what: 
 # ---------------------------------------------------------------------------------------------
 
 
-def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float], torch.Tensor]
-                          ) -> bool:
+def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float], torch.Tensor]) -> bool:
     """Exercise 4.1 (a): the residual loss of ``x'' + omega^2 x = 0``.
 
     ``residual_loss(x_fn, t, omega)`` must return the mean over the points ``t`` (shape
@@ -142,38 +153,51 @@ def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float
         return torch.tensor(t_np, dtype=torch.float64, requires_grad=True)
 
     cases = [
-        ("cos(omega t), the exact solution", lambda t: torch.cos(omega * t),
-         np.zeros_like(t_np)),
-        ("cos(1.1 omega t)", lambda t: torch.cos(1.1 * omega * t),
-         (omega**2 - (1.1 * omega) ** 2) * np.cos(1.1 * omega * t_np)),
+        ("cos(omega t), the exact solution", lambda t: torch.cos(omega * t), np.zeros_like(t_np)),
+        (
+            "cos(1.1 omega t)",
+            lambda t: torch.cos(1.1 * omega * t),
+            (omega**2 - (1.1 * omega) ** 2) * np.cos(1.1 * omega * t_np),
+        ),
         ("x(t) = t^2", lambda t: t**2, 2 + omega**2 * t_np**2),
     ]
     for name, x_fn, residual in cases:
         loss = _call(residual_loss, (x_fn, times(), omega), exercise, "residual_loss")
-        require(isinstance(loss, torch.Tensor) and loss.numel() == 1,
-                f"{exercise}: residual_loss must return a scalar tensor (the mean over the "
-                f"points), got {type(loss).__name__}"
-                + (f" of shape {tuple(loss.shape)}." if isinstance(loss, torch.Tensor) else "."))
+        require(
+            isinstance(loss, torch.Tensor) and loss.numel() == 1,
+            f"{exercise}: residual_loss must return a scalar tensor (the mean over the "
+            f"points), got {type(loss).__name__}"
+            + (f" of shape {tuple(loss.shape)}." if isinstance(loss, torch.Tensor) else "."),
+        )
         value = float(loss.detach())
         expected = float(np.mean(residual**2))
         scale = omega**4  # the size of a residual term of a function of order one
         require(math.isfinite(value), f"{exercise}: for {name} your loss is {value}.")
         if expected == 0.0:
-            require(abs(value) < 1e-8 * scale,
-                    f"{exercise}: for {name} your loss is {value:.3g}; it should vanish (up to "
-                    "rounding), since cos(omega t) solves the equation.")
+            require(
+                abs(value) < 1e-8 * scale,
+                f"{exercise}: for {name} your loss is {value:.3g}; it should vanish (up to "
+                "rounding), since cos(omega t) solves the equation.",
+            )
         else:
-            require(math.isclose(value, expected, rel_tol=1e-6),
-                    f"{exercise}: for {name} your loss is {value:.6g}; it should be "
-                    f"{expected:.6g}, the mean over the points of (x'' + omega^2 x)^2. "
-                    + ("It is too large by the number of points: take the mean, not the sum."
-                       if math.isclose(value, 50 * expected, rel_tol=1e-6) else ""))
+            require(
+                math.isclose(value, expected, rel_tol=1e-6),
+                f"{exercise}: for {name} your loss is {value:.6g}; it should be "
+                f"{expected:.6g}, the mean over the points of (x'' + omega^2 x)^2. "
+                + (
+                    "It is too large by the number of points: take the mean, not the sum."
+                    if math.isclose(value, 50 * expected, rel_tol=1e-6)
+                    else ""
+                ),
+            )
     net = _tiny_net(1)
     t = torch.linspace(0, OSCILLATOR_T, 20, dtype=torch.float32).reshape(-1, 1).requires_grad_(True)
     loss = _call(residual_loss, (net, t, omega), exercise, "residual_loss on a network")
     _check_differentiable(loss, net, exercise, "the residual loss of a network")
-    return passed(f"{exercise}: your residual loss vanishes on the exact solution, has the right "
-                  "value on two wrong functions and backpropagates to a network's parameters.")
+    return passed(
+        f"{exercise}: your residual loss vanishes on the exact solution, has the right "
+        "value on two wrong functions and backpropagates to a network's parameters."
+    )
 
 
 def check_oscillator_solution(x_fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
@@ -190,30 +214,36 @@ def check_oscillator_solution(x_fn: Callable[[torch.Tensor], torch.Tensor]) -> b
     omega, T = OSCILLATOR_OMEGA, OSCILLATOR_T
     t = torch.linspace(0, T, 1001).reshape(-1, 1)
     with torch.no_grad():
-        x = _as_column(_call(x_fn, (t,), exercise, "your solution x_fn"), len(t), exercise,
-                       "your solution x_fn")
+        x = _as_column(
+            _call(x_fn, (t,), exercise, "your solution x_fn"), len(t), exercise, "your solution x_fn"
+        )
     x = x.double()
     require(bool(torch.isfinite(x).all()), f"{exercise}: your solution has non-finite values.")
     error = (x - torch.cos(omega * t.double())).abs()
     i_max = int(error.argmax())
     t0 = torch.zeros(1, 1, requires_grad=True)
-    x0 = _as_column(_call(x_fn, (t0,), exercise, "your solution x_fn"), 1, exercise,
-                    "your solution x_fn")
-    require(abs(float(x0.detach()) - 1) < OSCILLATOR_TOLERANCE,
-            f"{exercise}: your solution has x(0) = {float(x0.detach()):.3f}; the initial "
-            "condition is x(0) = 1.")
+    x0 = _as_column(_call(x_fn, (t0,), exercise, "your solution x_fn"), 1, exercise, "your solution x_fn")
+    require(
+        abs(float(x0.detach()) - 1) < OSCILLATOR_TOLERANCE,
+        f"{exercise}: your solution has x(0) = {float(x0.detach()):.3f}; the initial condition is x(0) = 1.",
+    )
     (v0,) = _call(torch.autograd.grad, (x0.sum(), t0), exercise, "differentiating x_fn at t = 0")
     v0 = v0.detach()
-    require(abs(float(v0)) < OSCILLATOR_TOLERANCE * omega,
-            f"{exercise}: your solution has x'(0) = {float(v0):.3f}; the initial condition is "
-            "x'(0) = 0.")
-    require(float(error.max()) < OSCILLATOR_TOLERANCE,
-            f"{exercise}: your solution is {float(x[i_max]):.3f} at t = {float(t[i_max]):.3f}; "
-            f"it should be close to cos(omega t) = {math.cos(omega * float(t[i_max])):.3f} "
-            f"(largest error {float(error.max()):.3f}, tolerance {OSCILLATOR_TOLERANCE}). "
-            "Train longer, or look at the activation function and the scaling of the input.")
-    return passed(f"{exercise}: your network solves the oscillator over two periods with a "
-                  f"largest error of {float(error.max()):.1e}.")
+    require(
+        abs(float(v0)) < OSCILLATOR_TOLERANCE * omega,
+        f"{exercise}: your solution has x'(0) = {float(v0):.3f}; the initial condition is x'(0) = 0.",
+    )
+    require(
+        float(error.max()) < OSCILLATOR_TOLERANCE,
+        f"{exercise}: your solution is {float(x[i_max]):.3f} at t = {float(t[i_max]):.3f}; "
+        f"it should be close to cos(omega t) = {math.cos(omega * float(t[i_max])):.3f} "
+        f"(largest error {float(error.max()):.3f}, tolerance {OSCILLATOR_TOLERANCE}). "
+        "Train longer, or look at the activation function and the scaling of the input.",
+    )
+    return passed(
+        f"{exercise}: your network solves the oscillator over two periods with a "
+        f"largest error of {float(error.max()):.1e}."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,8 +251,7 @@ def check_oscillator_solution(x_fn: Callable[[torch.Tensor], torch.Tensor]) -> b
 # ---------------------------------------------------------------------------------------------
 
 
-def check_laplace_residual(laplace_residual: Callable[[Callable, torch.Tensor], torch.Tensor]
-                           ) -> bool:
+def check_laplace_residual(laplace_residual: Callable[[Callable, torch.Tensor], torch.Tensor]) -> bool:
     """Exercise 4.2 (a): the residual ``u_xx + u_yy`` of the Laplace equation.
 
     ``laplace_residual(u_fn, xy)`` must return the Laplacian of ``u_fn`` at the points ``xy``
@@ -239,9 +268,11 @@ def check_laplace_residual(laplace_residual: Callable[[Callable, torch.Tensor], 
     pi = math.pi
     cases = [
         ("the exact solution sin(pi x) sinh(pi y) / sinh(pi)", laplace_exact, np.zeros_like(x)),
-        ("u = sin(pi x) sin(pi y)",
-         lambda p: torch.sin(pi * p[:, :1]) * torch.sin(pi * p[:, 1:]),
-         -2 * pi**2 * np.sin(pi * x) * np.sin(pi * y)),
+        (
+            "u = sin(pi x) sin(pi y)",
+            lambda p: torch.sin(pi * p[:, :1]) * torch.sin(pi * p[:, 1:]),
+            -2 * pi**2 * np.sin(pi * x) * np.sin(pi * y),
+        ),
         ("u = x^3 y + y^2", lambda p: p[:, :1] ** 3 * p[:, 1:] + p[:, 1:] ** 2, 6 * x * y + 2),
     ]
     for name, u_fn, expected in cases:
@@ -250,19 +281,26 @@ def check_laplace_residual(laplace_residual: Callable[[Callable, torch.Tensor], 
         r = _as_column(r, len(xy_np), exercise, "laplace_residual").detach().double().numpy()
         deviation = np.abs(r - expected)
         i = int(deviation.argmax())
-        require(float(deviation.max()) < 1e-6 * (1 + np.abs(expected).max()),
-                f"{exercise}: for {name}, your residual at (x, y) = ({x[i, 0]:.2f}, {y[i, 0]:.2f}) "
-                f"is {r[i, 0]:.6g}; it should be {expected[i, 0]:.6g}, the value of "
-                "u_xx + u_yy there.")
+        require(
+            float(deviation.max()) < 1e-6 * (1 + np.abs(expected).max()),
+            f"{exercise}: for {name}, your residual at (x, y) = ({x[i, 0]:.2f}, {y[i, 0]:.2f}) "
+            f"is {r[i, 0]:.6g}; it should be {expected[i, 0]:.6g}, the value of "
+            "u_xx + u_yy there.",
+        )
     net = _tiny_net(2)
     xy = torch.tensor(xy_np[:10], dtype=torch.float32, requires_grad=True)
-    r = _as_column(_call(laplace_residual, (net, xy), exercise, "laplace_residual on a network"),
-                   10, exercise, "laplace_residual")
-    _check_differentiable(r.pow(2).mean(), net, exercise,
-                          "the mean square of your residual of a network")
-    return passed(f"{exercise}: your residual is the Laplacian: zero for the exact solution, right "
-                  "for two other functions, and differentiable with respect to a network's "
-                  "parameters.")
+    r = _as_column(
+        _call(laplace_residual, (net, xy), exercise, "laplace_residual on a network"),
+        10,
+        exercise,
+        "laplace_residual",
+    )
+    _check_differentiable(r.pow(2).mean(), net, exercise, "the mean square of your residual of a network")
+    return passed(
+        f"{exercise}: your residual is the Laplacian: zero for the exact solution, right "
+        "for two other functions, and differentiable with respect to a network's "
+        "parameters."
+    )
 
 
 def check_laplace_solution(u_fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
@@ -280,18 +318,23 @@ def check_laplace_solution(u_fn: Callable[[torch.Tensor], torch.Tensor]) -> bool
     X, Y = torch.meshgrid(side, side, indexing="xy")
     xy = torch.stack([X.ravel(), Y.ravel()], dim=1)
     with torch.no_grad():
-        u = _as_column(_call(u_fn, (xy,), exercise, "your solution u_fn"), len(xy), exercise,
-                       "your solution u_fn").double()
+        u = _as_column(
+            _call(u_fn, (xy,), exercise, "your solution u_fn"), len(xy), exercise, "your solution u_fn"
+        ).double()
     require(bool(torch.isfinite(u).all()), f"{exercise}: your solution has non-finite values.")
     exact = laplace_exact(xy.double())
     error = (u - exact).abs()
     i = int(error.argmax())
-    require(float(error.max()) < LAPLACE_TOLERANCE,
-            f"{exercise}: your solution is {float(u[i]):.3f} at (x, y) = ({float(xy[i, 0]):.2f}, "
-            f"{float(xy[i, 1]):.2f}); it should be close to {float(exact[i]):.3f} (largest error "
-            f"{float(error.max()):.3f}, tolerance {LAPLACE_TOLERANCE}).")
-    return passed(f"{exercise}: your network solves the Laplace problem with a largest error of "
-                  f"{float(error.max()):.1e} on a 51 x 51 grid.")
+    require(
+        float(error.max()) < LAPLACE_TOLERANCE,
+        f"{exercise}: your solution is {float(u[i]):.3f} at (x, y) = ({float(xy[i, 0]):.2f}, "
+        f"{float(xy[i, 1]):.2f}); it should be close to {float(exact[i]):.3f} (largest error "
+        f"{float(error.max()):.3f}, tolerance {LAPLACE_TOLERANCE}).",
+    )
+    return passed(
+        f"{exercise}: your network solves the Laplace problem with a largest error of "
+        f"{float(error.max()):.1e} on a 51 x 51 grid."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,33 +366,49 @@ def check_power_law_fit(fit_power_law: Callable[[np.ndarray, np.ndarray], tuple]
     for a, alpha, L_inf, sigma in cases:
         L = (a * N ** (-alpha) + L_inf) * np.exp(sigma * noise)
         result = _call(fit_power_law, (N.copy(), L.copy()), exercise, "fit_power_law")
-        require(isinstance(result, (tuple, list)) and len(result) == 4,
-                f"{exercise}: fit_power_law must return a tuple (a, alpha, L_inf, alpha_err), got "
-                f"{type(result).__name__}"
-                + (f" of length {len(result)}." if isinstance(result, (tuple, list)) else "."))
+        require(
+            isinstance(result, (tuple, list)) and len(result) == 4,
+            f"{exercise}: fit_power_law must return a tuple (a, alpha, L_inf, alpha_err), got "
+            f"{type(result).__name__}"
+            + (f" of length {len(result)}." if isinstance(result, (tuple, list)) else "."),
+        )
         try:
             a_fit, alpha_fit, L_inf_fit, alpha_err = (float(v) for v in result)
         except (TypeError, ValueError):
             require(False, f"{exercise}: the four values returned by fit_power_law must be numbers.")
-        require(all(math.isfinite(v) for v in (a_fit, alpha_fit, L_inf_fit, alpha_err)),
-                f"{exercise}: fit_power_law returned non-finite values "
-                f"{(a_fit, alpha_fit, L_inf_fit, alpha_err)}.")
+        require(
+            all(math.isfinite(v) for v in (a_fit, alpha_fit, L_inf_fit, alpha_err)),
+            f"{exercise}: fit_power_law returned non-finite values "
+            f"{(a_fit, alpha_fit, L_inf_fit, alpha_err)}.",
+        )
         made = f"data made with a = {a}, alpha = {alpha}, L_inf = {L_inf}"
         if sigma == 0:
-            require(abs(alpha_fit - alpha) < 0.02,
-                    f"{exercise}: for noise-free {made}, your fit gives alpha = {alpha_fit:.3f}.")
-            require(abs(L_inf_fit - L_inf) < 0.05 * L.min(),
-                    f"{exercise}: for noise-free {made}, your fit gives L_inf = {L_inf_fit:.3g}.")
-            require(abs(a_fit - a) < 0.05 * a,
-                    f"{exercise}: for noise-free {made}, your fit gives a = {a_fit:.3g}.")
+            require(
+                abs(alpha_fit - alpha) < 0.02,
+                f"{exercise}: for noise-free {made}, your fit gives alpha = {alpha_fit:.3f}.",
+            )
+            require(
+                abs(L_inf_fit - L_inf) < 0.05 * L.min(),
+                f"{exercise}: for noise-free {made}, your fit gives L_inf = {L_inf_fit:.3g}.",
+            )
+            require(
+                abs(a_fit - a) < 0.05 * a,
+                f"{exercise}: for noise-free {made}, your fit gives a = {a_fit:.3g}.",
+            )
         else:
-            require(abs(alpha_fit - alpha) < 0.15,
-                    f"{exercise}: for {made} and {sigma:.0%} noise, your fit gives "
-                    f"alpha = {alpha_fit:.3f}. Fitting log L rather than L weights every decade "
-                    "equally.")
-            require(0.005 < alpha_err < 0.5,
-                    f"{exercise}: for {made} and {sigma:.0%} noise, your standard error of alpha "
-                    f"is {alpha_err:.3g}; expected a value of order 0.05 (the square root of the "
-                    "diagonal element of the covariance matrix returned by curve_fit).")
-    return passed(f"{exercise}: your fit recovers the exponents of synthetic scaling laws, with "
-                  "and without offset and noise, and gives a sensible standard error.")
+            require(
+                abs(alpha_fit - alpha) < 0.15,
+                f"{exercise}: for {made} and {sigma:.0%} noise, your fit gives "
+                f"alpha = {alpha_fit:.3f}. Fitting log L rather than L weights every decade "
+                "equally.",
+            )
+            require(
+                0.005 < alpha_err < 0.5,
+                f"{exercise}: for {made} and {sigma:.0%} noise, your standard error of alpha "
+                f"is {alpha_err:.3g}; expected a value of order 0.05 (the square root of the "
+                "diagonal element of the covariance matrix returned by curve_fit).",
+            )
+    return passed(
+        f"{exercise}: your fit recovers the exponents of synthetic scaling laws, with "
+        "and without offset and noise, and gives a sensible standard error."
+    )

@@ -18,8 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ml4phys import conv, data
+from ml4phys import data
 from ml4phys.checks._core import CheckFailed, passed, require
+from ml4phys.nn import conv
 
 __all__ = [
     "FASHION_MAX_PARAMETERS",
@@ -56,7 +57,7 @@ def _as_numpy(value: Any, name: str) -> np.ndarray:
         return value.detach().cpu().numpy()
     try:
         return np.asarray(value, dtype=np.float64)
-    except Exception as err:  # noqa: BLE001 - anything that is not array-like
+    except Exception as err:
         raise TypeError(f"{name} must be an array or a tensor, got {type(value).__name__}") from err
 
 
@@ -65,7 +66,10 @@ def _n_parameters(model: nn.Module) -> int:
 
 
 def _require_module(model: object, what: str) -> None:
-    require(isinstance(model, nn.Module), f"{what} must be a torch.nn.Module; you passed a {type(model).__name__}.")
+    require(
+        isinstance(model, nn.Module),
+        f"{what} must be a torch.nn.Module; you passed a {type(model).__name__}.",
+    )
 
 
 class _RestoreRng:
@@ -107,8 +111,16 @@ def check_conv_matrix(conv_matrix: Callable[..., Any]) -> bool:
             f"must have shape (n_out, n) = ({n_out}, {n}); yours has shape {M.shape}.",
         )
         x = r.standard_normal((n, 3))
-        expected = F.conv1d(torch.from_numpy(x.T)[:, None], torch.from_numpy(w)[None, None],
-                            stride=stride, padding=padding)[:, 0].numpy().T  # (n_out, 3)
+        expected = (
+            F.conv1d(
+                torch.from_numpy(x.T)[:, None],
+                torch.from_numpy(w)[None, None],
+                stride=stride,
+                padding=padding,
+            )[:, 0]
+            .numpy()
+            .T
+        )  # (n_out, 3)
         require(
             np.allclose(M @ x, expected, atol=1e-8),
             f"M @ x differs from torch's conv1d for a kernel of length {k}, n = {n}, stride "
@@ -214,7 +226,10 @@ def check_maximise_channel(maximise_channel: Callable[..., Any]) -> bool:
     Args:
         maximise_channel: the student's function.
     """
-    require(callable(maximise_channel), "maximise_channel must be a function maximise_channel(model, channel, size).")
+    require(
+        callable(maximise_channel),
+        "maximise_channel must be a function maximise_channel(model, channel, size).",
+    )
     size = 13
     linear, deep = _maximise_test_models()
     for model, name in [(linear, "a single 5x5 convolution"), (deep, "a two-layer network")]:
@@ -262,15 +277,19 @@ def check_residual_block(block_class: type) -> bool:
     Args:
         block_class: the student's class (not an instance).
     """
-    require(isinstance(block_class, type) and issubclass(block_class, nn.Module),
-            "pass the class itself (a subclass of nn.Module), not an instance.")
+    require(
+        isinstance(block_class, type) and issubclass(block_class, nn.Module),
+        "pass the class itself (a subclass of nn.Module), not an instance.",
+    )
     generator = torch.Generator().manual_seed(_SEED)
     for channels, shape in [(1, (9, 9)), (3, (8, 12)), (6, (5, 7))]:
         with _RestoreRng():
             block = block_class(channels)
         for name in ("conv1", "conv2"):
             layer = getattr(block, name, None)
-            require(isinstance(layer, nn.Conv2d), f"the block needs an attribute {name} that is an nn.Conv2d.")
+            require(
+                isinstance(layer, nn.Conv2d), f"the block needs an attribute {name} that is an nn.Conv2d."
+            )
             require(
                 layer.in_channels == channels == layer.out_channels and layer.kernel_size == (3, 3),
                 f"{name} must map {channels} to {channels} channels with a 3x3 kernel; it maps "
@@ -288,7 +307,9 @@ def check_residual_block(block_class: type) -> bool:
             try:
                 y = block(x)
             except RuntimeError as err:
-                raise CheckFailed(f"\u274c Not yet. The block fails on input of shape {tuple(x.shape)}: {err}") from err
+                raise CheckFailed(
+                    f"\u274c Not yet. The block fails on input of shape {tuple(x.shape)}: {err}"
+                ) from err
             require(
                 isinstance(y, torch.Tensor) and y.shape == x.shape,
                 f"the block must keep the shape {tuple(x.shape)}; it returned {getattr(y, 'shape', None)}.",
@@ -302,8 +323,10 @@ def check_residual_block(block_class: type) -> bool:
             block.conv2.weight.zero_()
             if block.conv2.bias is not None:
                 block.conv2.bias.zero_()
-            require(torch.allclose(block(x), x, atol=1e-6),
-                    "with conv2's weights and bias set to zero the block must be the identity.")
+            require(
+                torch.allclose(block(x), x, atol=1e-6),
+                "with conv2's weights and bias set to zero the block must be the identity.",
+            )
     return passed("Exercise 5.4: your block computes x + conv2(relu(conv1(x))) and keeps the shape.")
 
 
@@ -347,7 +370,9 @@ def check_circles_to_squares(model: nn.Module) -> bool:
         score >= UNET_IOU_THRESHOLD,
         f"mean intersection over union on fresh images: {score:.3f}; at least {UNET_IOU_THRESHOLD} is needed.",
     )
-    return passed(f"Exercise 5.5: mean IoU {score:.3f} on 500 fresh image pairs (needed: {UNET_IOU_THRESHOLD}).")
+    return passed(
+        f"Exercise 5.5: mean IoU {score:.3f} on 500 fresh image pairs (needed: {UNET_IOU_THRESHOLD})."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -378,8 +403,13 @@ def check_ising_energy(ising_energy: Callable[..., Any]) -> bool:
         spins = r.choice([-1.0, 1.0], size=(5, L, L))
         spins[0] = 1.0
         spins[1] = -1.0
-        energy = _as_numpy(ising_energy(torch.from_numpy(spins).float(), J), "the energies").astype(np.float64)
-        require(energy.shape == (5,), f"for 5 configurations the energies must have shape (5,); yours has {energy.shape}.")
+        energy = _as_numpy(ising_energy(torch.from_numpy(spins).float(), J), "the energies").astype(
+            np.float64
+        )
+        require(
+            energy.shape == (5,),
+            f"for 5 configurations the energies must have shape (5,); yours has {energy.shape}.",
+        )
         expected = _ising_energy_reference(spins, J)
         require(
             np.allclose(energy[:2], expected[:2], atol=1e-4),
@@ -391,4 +421,6 @@ def check_ising_energy(ising_energy: Callable[..., Any]) -> bool:
             f"on random {L}x{L} configurations with J = {J} your energies differ from the periodic "
             f"nearest-neighbour energy (largest difference {np.abs(energy - expected).max():.3g}).",
         )
-    return passed("Exercise 5.6: your energies agree with the periodic Ising energy for all sizes and couplings tested.")
+    return passed(
+        "Exercise 5.6: your energies agree with the periodic Ising energy for all sizes and couplings tested."
+    )

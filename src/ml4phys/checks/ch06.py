@@ -21,8 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ml4phys import symmetry
+from ml4phys import data
 from ml4phys.checks._core import passed, require
+from ml4phys.nn import symmetry
+from ml4phys.physics import particles
 
 __all__ = [
     "STUDY_KINDS",
@@ -74,6 +76,7 @@ def _as_float(value: Any, name: str) -> float:
 
 def _error_cases() -> list[tuple[str, Callable, torch.Tensor, Callable, Callable | None, tuple]]:
     """Hidden test cases: (description, f, xs, transform_in, transform_out, group)."""
+
     def build():
         xs_img = torch.rand(12, 2, 6, 6)
         w = torch.randn(3, 2, 3, 3)
@@ -88,23 +91,53 @@ def _error_cases() -> list[tuple[str, Callable, torch.Tensor, Callable, Callable
         return X[:, torch.roll(torch.arange(X.shape[1]), g)]
 
     return [
-        ("a convolution with a random filter, rho_out = rotation", lambda x: F.conv2d(x, w, padding=1),
-         xs_img, symmetry.rotate90, symmetry.rotate90, (1, 2, 3)),
-        ("a convolution with a rotation-symmetric filter", lambda x: F.conv2d(x, w_sym, padding=1),
-         xs_img, symmetry.rotate90, symmetry.rotate90, (1, 2, 3)),
-        ("the identity map, invariance (transform_out=None)", lambda x: x, xs_img, symmetry.rotate90,
-         None, (1, 2, 3)),
-        ("a lifting convolution, group including the identity", lambda x: symmetry.c4_lift(x, w),
-         xs_img, symmetry.rotate90, symmetry.rotate_c4_features, (0, 1, 2, 3)),
-        ("an MLP on a flattened set, under cyclic permutations", lambda X: mlp(X.flatten(1)), sets,
-         permute, None, (1, 2)),
+        (
+            "a convolution with a random filter, rho_out = rotation",
+            lambda x: F.conv2d(x, w, padding=1),
+            xs_img,
+            symmetry.rotate90,
+            symmetry.rotate90,
+            (1, 2, 3),
+        ),
+        (
+            "a convolution with a rotation-symmetric filter",
+            lambda x: F.conv2d(x, w_sym, padding=1),
+            xs_img,
+            symmetry.rotate90,
+            symmetry.rotate90,
+            (1, 2, 3),
+        ),
+        (
+            "the identity map, invariance (transform_out=None)",
+            lambda x: x,
+            xs_img,
+            symmetry.rotate90,
+            None,
+            (1, 2, 3),
+        ),
+        (
+            "a lifting convolution, group including the identity",
+            lambda x: symmetry.c4_lift(x, w),
+            xs_img,
+            symmetry.rotate90,
+            symmetry.rotate_c4_features,
+            (0, 1, 2, 3),
+        ),
+        (
+            "an MLP on a flattened set, under cyclic permutations",
+            lambda X: mlp(X.flatten(1)),
+            sets,
+            permute,
+            None,
+            (1, 2),
+        ),
     ]
 
 
 def check_equivariance_error(equivariance_error: Callable[..., Any]) -> bool:
     """Exercise 6.1 (a): ``equivariance_error(f, xs, transform_in, transform_out, group)``.
 
-    Compared with :func:`ml4phys.symmetry.equivariance_error` (relative tolerance 1e-4, or
+    Compared with :func:`ml4phys.nn.symmetry.equivariance_error` (relative tolerance 1e-4, or
     absolute 1e-6 for errors that vanish) on hidden functions: convolutions with random and
     rotation-symmetric filters, an invariance case with ``transform_out=None``, a lifting
     convolution, and an MLP on sets under permutations.
@@ -123,8 +156,9 @@ def check_equivariance_error(equivariance_error: Callable[..., Any]) -> bool:
             "output components of one input), the division, the average, and that transform_out=None "
             "means the trivial action.",
         )
-    return passed("Exercise 6.1 (a): your equivariance_error agrees with the reference on five hidden "
-                  "functions.")
+    return passed(
+        "Exercise 6.1 (a): your equivariance_error agrees with the reference on five hidden functions."
+    )
 
 
 def candidate_layers() -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
@@ -133,6 +167,7 @@ def candidate_layers() -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
     The question for each is whether ``layer(rotate90(x, k)) == rotate90(layer(x), k)`` for all
     images ``x`` of the given size and all ``k``.
     """
+
     def build():
         w = torch.randn(2, 1, 3, 3)
         return w, w + w.transpose(-1, -2)
@@ -171,7 +206,9 @@ def check_layer_verdicts(verdicts: Mapping[str, Any]) -> bool:
     missing = sorted(set(_VERDICTS) - set(verdicts))
     require(not missing, f"verdicts has no entry for {missing}.")
     for name, value in verdicts.items():
-        require(isinstance(value, (bool, np.bool_)), f"verdicts[{name!r}] must be True or False, got {value!r}.")
+        require(
+            isinstance(value, (bool, np.bool_)), f"verdicts[{name!r}] must be True or False, got {value!r}."
+        )
     wrong = [name for name in _VERDICTS if bool(verdicts[name]) != _VERDICTS[name]]
     require(
         not wrong,
@@ -194,9 +231,9 @@ def check_c4_convs(lift: Callable[..., Any], group_conv: Callable[..., Any]) -> 
     ``(N, C_out, 4, H, W)``; ``group_conv(y, weight)`` maps ``(N, C_in, 4, H, W)`` with filters
     ``(C_out, C_in, 4, k, k)`` to ``(N, C_out, 4, H, W)``; both pad with zeros to keep the size.
     Checked: orientation 0 of the lifting equals ``F.conv2d``, both agree with
-    :func:`ml4phys.symmetry.c4_lift` / :func:`~ml4phys.symmetry.c4_group_conv`, and both are
-    exactly equivariant under :func:`~ml4phys.symmetry.rotate90` and
-    :func:`~ml4phys.symmetry.rotate_c4_features`.
+    :func:`ml4phys.nn.symmetry.c4_lift` / :func:`~ml4phys.nn.symmetry.c4_group_conv`, and both are
+    exactly equivariant under :func:`~ml4phys.nn.symmetry.rotate90` and
+    :func:`~ml4phys.nn.symmetry.rotate_c4_features`.
 
     Args:
         lift: the student's lifting convolution.
@@ -210,34 +247,52 @@ def check_c4_convs(lift: Callable[..., Any], group_conv: Callable[..., Any]) -> 
 
     y = lift(x, w_lift)
     require(isinstance(y, torch.Tensor), f"lift must return a tensor, got {type(y).__name__}.")
-    require(tuple(y.shape) == (2, 4, 4, 7, 7), f"lift of images (2, 3, 7, 7) with filters (4, 3, 3, 3) must "
-            f"return shape (2, 4, 4, 7, 7) (batch, C_out, orientation, H, W); got {tuple(y.shape)}.")
-    require(torch.allclose(y[:, :, 0], F.conv2d(x, w_lift, padding=1), atol=1e-10),
-            "orientation 0 of lift(x, w) is not conv2d(x, w) with 'same' zero padding.")
+    require(
+        tuple(y.shape) == (2, 4, 4, 7, 7),
+        f"lift of images (2, 3, 7, 7) with filters (4, 3, 3, 3) must "
+        f"return shape (2, 4, 4, 7, 7) (batch, C_out, orientation, H, W); got {tuple(y.shape)}.",
+    )
+    require(
+        torch.allclose(y[:, :, 0], F.conv2d(x, w_lift, padding=1), atol=1e-10),
+        "orientation 0 of lift(x, w) is not conv2d(x, w) with 'same' zero padding.",
+    )
     for k in (1, 2, 3):
         rotated = lift(symmetry.rotate90(x, k), w_lift)
-        require(torch.allclose(rotated, symmetry.rotate_c4_features(y, k), atol=1e-10),
-                f"lift is not equivariant: lift(rotate90(x, {k})) differs from rotate_c4_features(lift(x), "
-                f"{k}). Are the filter copies rotated by r quarter turns for orientation r, in the "
-                "direction of rotate90?")
-    require(torch.allclose(y, symmetry.c4_lift(x, w_lift), atol=1e-10),
-            "lift is equivariant but does not agree with the definition (ch06-eq-lift).")
+        require(
+            torch.allclose(rotated, symmetry.rotate_c4_features(y, k), atol=1e-10),
+            f"lift is not equivariant: lift(rotate90(x, {k})) differs from rotate_c4_features(lift(x), "
+            f"{k}). Are the filter copies rotated by r quarter turns for orientation r, in the "
+            "direction of rotate90?",
+        )
+    require(
+        torch.allclose(y, symmetry.c4_lift(x, w_lift), atol=1e-10),
+        "lift is equivariant but does not agree with the definition (ch06-eq-lift).",
+    )
 
     z = group_conv(y, w_group)
     require(isinstance(z, torch.Tensor), f"group_conv must return a tensor, got {type(z).__name__}.")
-    require(tuple(z.shape) == (2, 2, 4, 7, 7), "group_conv of (2, 4, 4, 7, 7) with filters (2, 4, 4, 5, 5) "
-            f"must return shape (2, 2, 4, 7, 7); got {tuple(z.shape)}.")
+    require(
+        tuple(z.shape) == (2, 2, 4, 7, 7),
+        "group_conv of (2, 4, 4, 7, 7) with filters (2, 4, 4, 5, 5) "
+        f"must return shape (2, 2, 4, 7, 7); got {tuple(z.shape)}.",
+    )
     for k in (1, 2, 3):
         rotated = group_conv(symmetry.rotate_c4_features(y, k), w_group)
-        require(torch.allclose(rotated, symmetry.rotate_c4_features(z, k), atol=1e-9),
-                f"group_conv is not equivariant: group_conv(rotate_c4_features(y, {k})) differs from "
-                f"rotate_c4_features(group_conv(y), {k}). Check the direction of the cyclic shift of the "
-                "filter's orientation axis, and that the spatial rotation is by r for output r.")
-    require(torch.allclose(z, symmetry.c4_group_conv(y, w_group), atol=1e-9),
-            "group_conv is equivariant but does not agree with the definition (ch06-eq-gconv): "
-            "for output orientation r the filter of input orientation s is w[:, :, s - r] rotated by r.")
-    return passed("Exercise 6.2: lift and group_conv agree with the definitions and are exactly "
-                  "equivariant under quarter turns.")
+        require(
+            torch.allclose(rotated, symmetry.rotate_c4_features(z, k), atol=1e-9),
+            f"group_conv is not equivariant: group_conv(rotate_c4_features(y, {k})) differs from "
+            f"rotate_c4_features(group_conv(y), {k}). Check the direction of the cyclic shift of the "
+            "filter's orientation axis, and that the spatial rotation is by r for output r.",
+        )
+    require(
+        torch.allclose(z, symmetry.c4_group_conv(y, w_group), atol=1e-9),
+        "group_conv is equivariant but does not agree with the definition (ch06-eq-gconv): "
+        "for output orientation r the filter of input orientation s is w[:, :, s - r] rotated by r.",
+    )
+    return passed(
+        "Exercise 6.2: lift and group_conv agree with the definitions and are exactly "
+        "equivariant under quarter turns."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -248,7 +303,7 @@ def check_c4_convs(lift: Callable[..., Any], group_conv: Callable[..., Any]) -> 
 def check_particle_model(predict_energy: Callable[[torch.Tensor], Any]) -> bool:
     """Exercise 6.3: a permutation-invariant model of the pair energy of 6 particles in 2D.
 
-    On 1000 fresh configurations of :func:`ml4phys.symmetry.particle_energies` (6 particles,
+    On 1000 fresh configurations of :func:`ml4phys.physics.particles.particle_energies` (6 particles,
     d = 2, the default box and potential) the RMSE must be below 0.15 times the standard
     deviation of the energies, and the prediction must not change (to 1e-4 of that standard
     deviation) when the particles of each set are permuted at random.
@@ -258,13 +313,16 @@ def check_particle_model(predict_energy: Callable[[torch.Tensor], Any]) -> bool:
             ``(n, 1)`` (a tensor or an array).
     """
     require(callable(predict_energy), "predict_energy must be a function of a positions tensor.")
-    positions, energies = symmetry.particle_energies(1000, 6, np.random.default_rng(60_636))
+    positions, energies = particles.particle_energies(1000, 6, np.random.default_rng(60_636))
     P = torch.from_numpy(positions)
     with torch.no_grad():
         out = predict_energy(P)
     out = np.asarray(out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else out, dtype=float)
-    require(out.shape in ((1000,), (1000, 1)), f"predict_energy must return one energy per set, shape "
-            f"(1000,) or (1000, 1); it returned shape {out.shape}.")
+    require(
+        out.shape in ((1000,), (1000, 1)),
+        f"predict_energy must return one energy per set, shape "
+        f"(1000,) or (1000, 1); it returned shape {out.shape}.",
+    )
     out = out.reshape(-1)
     std = float(energies.std())
     relative = float(np.sqrt(np.mean((out - energies) ** 2)) / std)
@@ -272,19 +330,25 @@ def check_particle_model(predict_energy: Callable[[torch.Tensor], Any]) -> bool:
     P_perm = torch.gather(P, 1, perm[:, :, None].expand(-1, -1, 2))
     with torch.no_grad():
         out_perm = predict_energy(P_perm)
-    out_perm = np.asarray(out_perm.detach().cpu().numpy() if isinstance(out_perm, torch.Tensor) else out_perm,
-                          dtype=float).reshape(-1)
+    out_perm = np.asarray(
+        out_perm.detach().cpu().numpy() if isinstance(out_perm, torch.Tensor) else out_perm, dtype=float
+    ).reshape(-1)
     change = float(np.abs(out_perm - out).max())
-    require(change < 1e-4 * std, f"your model is not permutation invariant: permuting the particles changes "
-            f"its prediction by up to {change:.3g} (the energies vary by {std:.3f}).")
+    require(
+        change < 1e-4 * std,
+        f"your model is not permutation invariant: permuting the particles changes "
+        f"its prediction by up to {change:.3g} (the energies vary by {std:.3f}).",
+    )
     require(
         relative < _PARTICLE_THRESHOLD,
         f"on 1000 fresh configurations your RMSE is {relative:.3f} times the standard deviation of the "
         f"energies; it should be below {_PARTICLE_THRESHOLD}. Which features of a configuration does the "
         "energy depend on?",
     )
-    return passed(f"Exercise 6.3: permutation invariant, and RMSE / std(E) = {relative:.3f} on 1000 fresh "
-                  f"configurations (below {_PARTICLE_THRESHOLD} needed).")
+    return passed(
+        f"Exercise 6.3: permutation invariant, and RMSE / std(E) = {relative:.3f} on 1000 fresh "
+        f"configurations (below {_PARTICLE_THRESHOLD} needed)."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -297,10 +361,10 @@ def digits_study_data() -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.
 
     Returns:
         ``((X_train, y_train), (X_test, y_test))``: the first :data:`STUDY_N_TRAIN` upright
-        digits of :func:`ml4phys.symmetry.rotated_digits` (nines dropped) and 600 test digits
+        digits of :func:`ml4phys.data.rotated_digits` (nines dropped) and 600 test digits
         rotated by random quarter turns; images float32 ``(n, 1, 8, 8)``, labels int64 0..8.
     """
-    (X_pool, y_pool), (X_test, y_test, _) = symmetry.rotated_digits(np.random.default_rng(2019), n_test=600)
+    (X_pool, y_pool), (X_test, y_test, _) = data.rotated_digits(np.random.default_rng(2019), n_test=600)
     return (X_pool[:STUDY_N_TRAIN], y_pool[:STUDY_N_TRAIN]), (X_test, y_test)
 
 
@@ -311,7 +375,7 @@ def check_augmentation_study(
 
     The check recomputes, for each model in ``eval()`` mode, the accuracy on the rotated test
     digits of :func:`digits_study_data` and the invariance error of the logits on the first 200
-    of them (:func:`ml4phys.symmetry.equivariance_error`, quarter turns 1, 2, 3), and compares
+    of them (:func:`ml4phys.nn.symmetry.equivariance_error`, quarter turns 1, 2, 3), and compares
     with the reported numbers. It then requires: the C4 model invariant to 1e-5, the two plain
     CNNs not (error above 1e-3) and the augmented one more invariant than the other; test
     accuracy at least 75 % (C4) and 60 % (augmentation), and below 60 % for the CNN trained on
@@ -334,28 +398,50 @@ def check_augmentation_study(
         model.eval()
         with torch.no_grad():
             logits = model(X_test)
-        require(tuple(logits.shape) == (len(X_test), 9), f"models[{kind!r}] must return logits of shape "
-                f"(n, 9); it returned {tuple(logits.shape)}.")
+        require(
+            tuple(logits.shape) == (len(X_test), 9),
+            f"models[{kind!r}] must return logits of shape (n, 9); it returned {tuple(logits.shape)}.",
+        )
         measured_acc[kind] = float((logits.argmax(1) == y_test).float().mean())
         measured_err[kind] = symmetry.equivariance_error(model, X_test[:200], symmetry.rotate90)
         acc = _as_float(accuracies[kind], f"accuracies[{kind!r}]")
         err = _as_float(errors[kind], f"errors[{kind!r}]")
-        require(abs(acc - measured_acc[kind]) < 2e-3, f"you report accuracy {acc:.4f} for {kind}, but the "
-                f"model scores {measured_acc[kind]:.4f} on the rotated test digits in eval mode.")
-        require(abs(err - measured_err[kind]) <= max(1e-3 * measured_err[kind], 1e-6),
-                f"you report invariance error {err:.3g} for {kind}, but the check measures "
-                f"{measured_err[kind]:.3g} on the first 200 test digits (quarter turns 1, 2, 3).")
-    require(measured_err["C4-invariant"] < 1e-5, f"the C4 model's invariance error is "
-            f"{measured_err['C4-invariant']:.2g}: it should be invariant up to rounding.")
-    require(min(measured_err["CNN"], measured_err["CNN + augmentation"]) > 1e-3,
-            "a plain CNN has an invariance error below 1e-3: is it really a plain CNN?")
-    require(measured_err["CNN + augmentation"] < measured_err["CNN"],
-            "the CNN trained with augmentation is less invariant than the one without: was the "
-            "augmentation active during training?")
+        require(
+            abs(acc - measured_acc[kind]) < 2e-3,
+            f"you report accuracy {acc:.4f} for {kind}, but the "
+            f"model scores {measured_acc[kind]:.4f} on the rotated test digits in eval mode.",
+        )
+        require(
+            abs(err - measured_err[kind]) <= max(1e-3 * measured_err[kind], 1e-6),
+            f"you report invariance error {err:.3g} for {kind}, but the check measures "
+            f"{measured_err[kind]:.3g} on the first 200 test digits (quarter turns 1, 2, 3).",
+        )
+    require(
+        measured_err["C4-invariant"] < 1e-5,
+        f"the C4 model's invariance error is "
+        f"{measured_err['C4-invariant']:.2g}: it should be invariant up to rounding.",
+    )
+    require(
+        min(measured_err["CNN"], measured_err["CNN + augmentation"]) > 1e-3,
+        "a plain CNN has an invariance error below 1e-3: is it really a plain CNN?",
+    )
+    require(
+        measured_err["CNN + augmentation"] < measured_err["CNN"],
+        "the CNN trained with augmentation is less invariant than the one without: was the "
+        "augmentation active during training?",
+    )
     for kind, threshold in _STUDY_MIN_ACCURACY.items():
-        require(measured_acc[kind] >= threshold, f"{kind} reaches {measured_acc[kind]:.1%} on the rotated "
-                f"test digits; it should reach at least {threshold:.0%}. Train for the number of steps given.")
-    require(measured_acc["CNN"] < _STUDY_MAX_PLAIN_ACCURACY, f"the plain CNN reaches {measured_acc['CNN']:.1%}, "
-            "suspiciously high for a model that saw only upright digits: was it trained on rotated ones?")
-    summary = ", ".join(f"{kind} {measured_acc[kind]:.1%} (error {measured_err[kind]:.1e})" for kind in STUDY_KINDS)
+        require(
+            measured_acc[kind] >= threshold,
+            f"{kind} reaches {measured_acc[kind]:.1%} on the rotated "
+            f"test digits; it should reach at least {threshold:.0%}. Train for the number of steps given.",
+        )
+    require(
+        measured_acc["CNN"] < _STUDY_MAX_PLAIN_ACCURACY,
+        f"the plain CNN reaches {measured_acc['CNN']:.1%}, "
+        "suspiciously high for a model that saw only upright digits: was it trained on rotated ones?",
+    )
+    summary = ", ".join(
+        f"{kind} {measured_acc[kind]:.1%} (error {measured_err[kind]:.1e})" for kind in STUDY_KINDS
+    )
     return passed(f"Exercise 6.4: {summary}.")

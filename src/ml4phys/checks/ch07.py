@@ -20,8 +20,8 @@ import torch
 from scipy.interpolate import BSpline
 from torch import nn
 
-from ml4phys import kan
 from ml4phys.checks._core import passed, require
+from ml4phys.nn import kan
 
 __all__ = [
     "product_target",
@@ -135,8 +135,7 @@ def check_parameter_count(kan_n_parameters: Callable[..., Any], mlp: nn.Module) 
     n = _n_parameters(mlp)
     require(
         abs(n - target) <= _PARAMETER_TOLERANCE * target,
-        f"your MLP has {n} parameters; it must be within {_PARAMETER_TOLERANCE:.0%} of the KAN's "
-        "count.",
+        f"your MLP has {n} parameters; it must be within {_PARAMETER_TOLERANCE:.0%} of the KAN's count.",
     )
     with torch.no_grad():
         out = mlp(torch.zeros(5, 3))
@@ -155,10 +154,13 @@ def _fresh_points(n: int, d: int, seed: int) -> torch.Tensor:
 
 def check_product_kan(model: nn.Module) -> bool:
     """Exercise 7.3: a small KAN that fits ``x y`` on ``[-1, 1]^2`` to RMSE 0.02 on fresh points."""
-    require(isinstance(model, kan.KAN), f"model must be an ml4phys.kan.KAN; got {type(model).__name__}.")
+    require(isinstance(model, kan.KAN), f"model must be an ml4phys.nn.kan.KAN; got {type(model).__name__}.")
     require(model.widths[0] == 2 and model.widths[-1] == 1, "the KAN must have 2 inputs and 1 output.")
     n = _n_parameters(model)
-    require(n <= _PRODUCT_MAX_PARAMETERS, f"the KAN has {n} parameters; at most {_PRODUCT_MAX_PARAMETERS} are allowed.")
+    require(
+        n <= _PRODUCT_MAX_PARAMETERS,
+        f"the KAN has {n} parameters; at most {_PRODUCT_MAX_PARAMETERS} are allowed.",
+    )
     X = _fresh_points(4000, 2, 77)
     with torch.no_grad():
         y_hat = model(X.to(next(model.parameters()).dtype))
@@ -176,7 +178,7 @@ def check_product_kan(model: nn.Module) -> bool:
 
 def check_relevant_inputs(model: nn.Module, relevant_inputs: Any) -> bool:
     """Exercise 7.4: the pruned KAN still fits, and the relevant inputs are identified."""
-    require(isinstance(model, kan.KAN), f"model must be an ml4phys.kan.KAN; got {type(model).__name__}.")
+    require(isinstance(model, kan.KAN), f"model must be an ml4phys.nn.kan.KAN; got {type(model).__name__}.")
     require(model.widths[0] == 3, "the KAN must have 3 inputs.")
     try:
         chosen = {int(i) for i in relevant_inputs}
@@ -193,7 +195,10 @@ def check_relevant_inputs(model: nn.Module, relevant_inputs: Any) -> bool:
     X = _fresh_points(3000, 3, 78)
     with torch.no_grad():
         error = float(torch.sqrt(torch.mean((model(X) - three_input_target(X)) ** 2)))
-    require(error < _PRUNED_RMSE, f"the pruned KAN has RMSE {error:.3f} on fresh points; it must be below {_PRUNED_RMSE}.")
+    require(
+        error < _PRUNED_RMSE,
+        f"the pruned KAN has RMSE {error:.3f} on fresh points; it must be below {_PRUNED_RMSE}.",
+    )
     require(
         len(from_model) == 2,
         f"your pruned model uses {len(from_model)} input(s). The target depends on exactly two of the three; "
@@ -203,7 +208,9 @@ def check_relevant_inputs(model: nn.Module, relevant_inputs: Any) -> bool:
     X_alt[:, sorted({0, 1, 2} - from_model)[0]] = _fresh_points(3000, 1, 79)[:, 0]
     change = float(torch.max(torch.abs(three_input_target(X_alt) - three_input_target(X))))
     require(change == 0.0, "the input you dropped does matter for the target function.")
-    return passed(f"Exercise 7.4: the pruned KAN uses inputs {sorted(from_model)}; RMSE {error:.3f} on fresh points.")
+    return passed(
+        f"Exercise 7.4: the pruned KAN uses inputs {sorted(from_model)}; RMSE {error:.3f} on fresh points."
+    )
 
 
 # ------------------------------------------------------------------------------ Exercise 7.5
@@ -215,7 +222,10 @@ def check_oscillator_formula(energy_formula: Callable[..., Any], mass: float, om
     g = np.random.default_rng(75)
     x, p = g.uniform(-1, 1, 2000), g.uniform(-1, 1, 2000)
     values = _as_numpy(energy_formula(x, p), "the result of energy_formula")
-    require(values.shape == (2000,), f"energy_formula(x, p) for arrays of shape (2000,) must return (2000,); got {values.shape}.")
+    require(
+        values.shape == (2000,),
+        f"energy_formula(x, p) for arrays of shape (2000,) must return (2000,); got {values.shape}.",
+    )
     true = oscillator_energy(x, p)
     relative = float(np.sqrt(np.mean((values - true) ** 2)) / np.std(true))
     require(
@@ -224,7 +234,10 @@ def check_oscillator_formula(energy_formula: Callable[..., Any], mass: float, om
         f"below {_FORMULA_RELATIVE_RMSE:.0%}.",
     )
     for name, value, true_value in [("mass", mass, OSCILLATOR_MASS), ("omega", omega, OSCILLATOR_OMEGA)]:
-        require(isinstance(value, (int, float, np.floating)), f"{name} must be a number; got {type(value).__name__}.")
+        require(
+            isinstance(value, (int, float, np.floating)),
+            f"{name} must be a number; got {type(value).__name__}.",
+        )
         require(
             abs(float(value) - true_value) < 0.05 * true_value,
             f"your {name} is off by more than 5%. Read it off the coefficients of x^2 and p^2.",

@@ -21,8 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ml4phys import attention, sequences
+from ml4phys import data
 from ml4phys.checks._core import passed, require
+from ml4phys.nn import transformer
 
 __all__ = [
     "ADDITION_SPLIT_SEED",
@@ -47,7 +48,7 @@ def _as_tensor(value: Any, name: str) -> torch.Tensor:
         return value.detach()
     try:
         return torch.as_tensor(np.asarray(value))
-    except Exception as err:  # noqa: BLE001 - anything that is not array-like
+    except Exception as err:
         raise TypeError(f"{name} must be a tensor or an array, got {type(value).__name__}") from err
 
 
@@ -58,7 +59,7 @@ def _as_tensor(value: Any, name: str) -> torch.Tensor:
 
 def check_attention(attend: Callable[..., Any]) -> bool:
     """Exercise 9.1: ``attend(q, k, v, mask=None) -> (out, weights)`` is scaled dot-product
-    attention.
+    transformer.
 
     Compared with :func:`torch.nn.functional.scaled_dot_product_attention` on random batched
     inputs (different numbers of queries and keys, different key and value widths), without a
@@ -84,8 +85,7 @@ def check_attention(attend: Callable[..., Any]) -> bool:
         result = attend(qq, kk, vv) if mask is None else attend(qq, kk, vv, mask)
         require(
             isinstance(result, tuple) and len(result) == 2,
-            f"attend must return a pair (out, weights); with {label} it returned a "
-            f"{type(result).__name__}.",
+            f"attend must return a pair (out, weights); with {label} it returned a {type(result).__name__}.",
         )
         out, weights = (_as_tensor(r, "the output of attend").to(torch.float64) for r in result)
         n_q, n_k, d_v = qq.shape[-2], kk.shape[-2], vv.shape[-1]
@@ -106,8 +106,11 @@ def check_attention(attend: Callable[..., Any]) -> bool:
         )
         if mask is not None:
             leak = weights.masked_select(~mask.expand_as(weights)).abs().max().item()
-            require(leak < 1e-9, f"with {label}, keys the mask forbids (False) get weight up to "
-                    f"{leak:.2g}; they must get exactly zero.")
+            require(
+                leak < 1e-9,
+                f"with {label}, keys the mask forbids (False) get weight up to "
+                f"{leak:.2g}; they must get exactly zero.",
+            )
         expected = F.scaled_dot_product_attention(qq, kk, vv, attn_mask=mask)
         error = (out - expected).abs().max().item()
         require(
@@ -115,8 +118,10 @@ def check_attention(attend: Callable[..., Any]) -> bool:
             f"with {label}, out differs from PyTorch's scaled_dot_product_attention by up to "
             f"{error:.3g}. Check the scaling of the scores and which axis is transposed.",
         )
-    return passed("Exercise 9.1: your attention agrees with torch's scaled_dot_product_attention "
-                  "without a mask, with a causal mask and with a random mask.")
+    return passed(
+        "Exercise 9.1: your attention agrees with torch's scaled_dot_product_attention "
+        "without a mask, with a causal mask and with a random mask."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -124,15 +129,15 @@ def check_attention(attend: Callable[..., Any]) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def _reference_model(seed: int, causal: bool) -> attention.TinyGPT:
+def _reference_model(seed: int, causal: bool) -> transformer.TinyGPT:
     state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
-        model = attention.TinyGPT(7, d_model=16, n_heads=2, n_layers=2, max_len=12).double().eval()
+        model = transformer.TinyGPT(7, d_model=16, n_heads=2, n_layers=2, max_len=12).double().eval()
     finally:
         torch.random.set_rng_state(state)
     if not causal:
-        model.mask.fill_(True)          # let every position see the whole sequence
+        model.mask.fill_(True)  # let every position see the whole sequence
     return model
 
 
@@ -155,12 +160,17 @@ def check_causal_mask(
     for n in (1, 4, 9):
         mask = _as_tensor(make_mask(n), "the mask")
         require(mask.shape == (n, n), f"make_mask({n}) has shape {tuple(mask.shape)}; expected ({n}, {n}).")
-        require(mask.dtype == torch.bool, f"make_mask({n}) has dtype {mask.dtype}; use a boolean mask "
-                "(True = may attend).")
+        require(
+            mask.dtype == torch.bool,
+            f"make_mask({n}) has dtype {mask.dtype}; use a boolean mask (True = may attend).",
+        )
         expected = torch.ones(n, n, dtype=torch.bool).tril()
         wrong = int((mask != expected).sum())
-        require(wrong == 0, f"make_mask({n}) differs from the causal mask in {wrong} entries: row t "
-                "(the query) may see the columns s <= t and no others.")
+        require(
+            wrong == 0,
+            f"make_mask({n}) differs from the causal mask in {wrong} entries: row t "
+            "(the query) may see the columns s <= t and no others.",
+        )
     require(callable(future_influence), "future_influence must be a function (model, tokens, t).")
     tokens = torch.randint(7, (3, 12), generator=torch.Generator().manual_seed(90_002))
     for t in (2, 7):
@@ -178,8 +188,10 @@ def check_causal_mask(
             f"at t={t}; it should detect the influence of the future. Do you change the tokens "
             "after t (to other values) and compare the logits?",
         )
-    return passed("Exercise 9.2: the mask is causal, and future_influence finds exactly zero for "
-                  "the masked model and a clear effect without the mask.")
+    return passed(
+        "Exercise 9.2: the mask is causal, and future_influence finds exactly zero for "
+        "the masked model and a clear effect without the mask."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -201,24 +213,39 @@ def check_temperature_sampling(sample: Callable[..., Any]) -> bool:
     g = torch.Generator().manual_seed(90_003)
     logits = 2 * torch.randn(50, 6, generator=g)
     greedy = _as_tensor(sample(logits, 0.0, torch.Generator().manual_seed(0)), "the draws")
-    require(greedy.shape == (50,), f"for logits of shape (50, 6) sample must return 50 indices, shape "
-            f"(50,); it returned shape {tuple(greedy.shape)}.")
-    require(torch.equal(greedy.long(), logits.argmax(-1)), "at temperature 0 sample must return the "
-            "most likely class (the limit T -> 0).")
+    require(
+        greedy.shape == (50,),
+        f"for logits of shape (50, 6) sample must return 50 indices, shape "
+        f"(50,); it returned shape {tuple(greedy.shape)}.",
+    )
+    require(
+        torch.equal(greedy.long(), logits.argmax(-1)),
+        "at temperature 0 sample must return the most likely class (the limit T -> 0).",
+    )
     first = _as_tensor(sample(logits, 1.0, torch.Generator().manual_seed(1)), "the draws")
     second = _as_tensor(sample(logits, 1.0, torch.Generator().manual_seed(1)), "the draws")
-    require(torch.equal(first, second), "two calls with equally seeded generators gave different "
-            "draws: pass the generator on to the sampling function (torch.multinomial(..., generator=...)).")
+    require(
+        torch.equal(first, second),
+        "two calls with equally seeded generators gave different "
+        "draws: pass the generator on to the sampling function (torch.multinomial(..., generator=...)).",
+    )
     z = torch.tensor([0.3, -1.0, 1.2, 0.0, -0.4, 0.8])
     n = 40_000
     from scipy.stats import chi2
 
     limit = float(chi2.ppf(0.9999, df=5))
     for temperature in (0.5, 1.0, 2.5):
-        draws = _as_tensor(sample(z.expand(n, 6).clone(), temperature, torch.Generator().manual_seed(7)),
-                           "the draws").long().reshape(-1)
-        require(draws.numel() == n and bool(((draws >= 0) & (draws < 6)).all()),
-                "sample must return one class index in 0..n_classes-1 per row of logits.")
+        draws = (
+            _as_tensor(
+                sample(z.expand(n, 6).clone(), temperature, torch.Generator().manual_seed(7)), "the draws"
+            )
+            .long()
+            .reshape(-1)
+        )
+        require(
+            draws.numel() == n and bool(((draws >= 0) & (draws < 6)).all()),
+            "sample must return one class index in 0..n_classes-1 per row of logits.",
+        )
         counts = np.bincount(draws.numpy(), minlength=6)
         expected = n * torch.softmax(z.double() / temperature, 0).numpy()
         statistic = float(((counts - expected) ** 2 / expected).sum())
@@ -228,8 +255,10 @@ def check_temperature_sampling(sample: Callable[..., Any]) -> bool:
             f"(chi-square {statistic:.1f}, allowed below {limit:.1f}). Divide the logits by T "
             "before the softmax.",
         )
-    return passed("Exercise 9.3: T = 0 gives the argmax, draws are reproducible, and the "
-                  "frequencies follow softmax(z / T) at T = 0.5, 1 and 2.5.")
+    return passed(
+        "Exercise 9.3: T = 0 gives the argmax, draws are reproducible, and the "
+        "frequencies follow softmax(z / T) at T = 0.5, 1 and 2.5."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -249,8 +278,10 @@ def check_ising_temperature(taus: Sequence[float], correlations: Sequence[float]
     taus_t = _as_tensor(taus, "taus").double().reshape(-1)
     corr_t = _as_tensor(correlations, "correlations").double().reshape(-1)
     require(len(taus_t) >= 3, f"measure at least three temperatures; you gave {len(taus_t)}.")
-    require(len(corr_t) == len(taus_t), f"give one correlation per temperature: {len(taus_t)} "
-            f"temperatures but {len(corr_t)} correlations.")
+    require(
+        len(corr_t) == len(taus_t),
+        f"give one correlation per temperature: {len(taus_t)} temperatures but {len(corr_t)} correlations.",
+    )
     require(bool((taus_t > 0).all()), "the sampling temperatures must be positive.")
     require(bool((taus_t < 1).any() and (taus_t > 1).any()), "include temperatures below and above 1.")
     require(bool((corr_t.abs() <= 1).all()), "a correlation of +-1 spins lies between -1 and 1.")
@@ -263,8 +294,10 @@ def check_ising_temperature(taus: Sequence[float], correlations: Sequence[float]
             "Is the model trained well enough, and are enough chains sampled?",
         )
     worst = max(abs(c - math.tanh(beta_j / t)) for t, c in zip(taus_t.tolist(), corr_t.tolist()))
-    return passed(f"Exercise 9.4: the correlations follow tanh(beta J / tau) at all "
-                  f"{len(taus_t)} temperatures (largest deviation {worst:.3f}).")
+    return passed(
+        f"Exercise 9.4: the correlations follow tanh(beta J / tau) at all "
+        f"{len(taus_t)} temperatures (largest deviation {worst:.3f})."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -278,7 +311,7 @@ def addition_data(n_test: int = _N_TEST_PROBLEMS) -> tuple[np.ndarray, np.ndarra
     Train only on ``train_pairs`` (9000 pairs); :func:`check_adder` scores the held-out
     ``test_pairs`` (1000 pairs).
     """
-    return sequences.addition_split(n_test, np.random.default_rng(ADDITION_SPLIT_SEED), n_digits=2)
+    return data.addition_split(n_test, np.random.default_rng(ADDITION_SPLIT_SEED), n_digits=2)
 
 
 @torch.no_grad()
@@ -298,8 +331,8 @@ def check_adder(model: nn.Module, reverse_answer: bool = False) -> bool:
     """Exercise 9.5: greedy answers of ``model`` are exactly right on >= 90 % of held-out problems.
 
     The 1000 held-out problems of :func:`addition_data` are written with
-    :func:`ml4phys.sequences.format_addition` (``"07+85="``, tokens of
-    :data:`ml4phys.sequences.ADDITION_TOKENIZER`), the model completes them greedily (the most
+    :func:`ml4phys.data.format_addition` (``"07+85="``, tokens of
+    :data:`ml4phys.data.ADDITION_TOKENIZER`), the model completes them greedily (the most
     likely token at each of the three answer positions) and the answers are scored exactly.
 
     Args:
@@ -308,8 +341,8 @@ def check_adder(model: nn.Module, reverse_answer: bool = False) -> bool:
     """
     require(isinstance(model, nn.Module), f"model must be an nn.Module, got {type(model).__name__}.")
     _, test_pairs = addition_data()
-    tok = sequences.ADDITION_TOKENIZER
-    prompts = tok.encode_batch(sequences.format_addition(test_pairs, with_answer=False))
+    tok = data.ADDITION_TOKENIZER
+    prompts = tok.encode_batch(data.format_addition(test_pairs, with_answer=False))
     was_training = model.training
     model.eval()
     try:
@@ -317,12 +350,14 @@ def check_adder(model: nn.Module, reverse_answer: bool = False) -> bool:
     finally:
         model.train(was_training)
     texts = tok.decode_batch(completed)
-    accuracy = float(sequences.addition_correct(texts, reverse_answer=reverse_answer).mean())
+    accuracy = float(data.addition_correct(texts, reverse_answer=reverse_answer).mean())
     require(
         accuracy >= _ADDER_THRESHOLD,
         f"your model answers {accuracy:.1%} of {len(texts)} held-out problems exactly right; at "
         f"least {_ADDER_THRESHOLD:.0%} are needed. Train longer or with a larger model"
         + (", and check that reverse_answer matches the format you trained on." if accuracy < 0.05 else "."),
     )
-    return passed(f"Exercise 9.5: {accuracy:.1%} of {len(texts)} held-out problems answered exactly "
-                  f"(at least {_ADDER_THRESHOLD:.0%} needed).")
+    return passed(
+        f"Exercise 9.5: {accuracy:.1%} of {len(texts)} held-out problems answered exactly "
+        f"(at least {_ADDER_THRESHOLD:.0%} needed)."
+    )

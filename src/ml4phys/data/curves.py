@@ -1,0 +1,150 @@
+"""One-dimensional data: a curve to fit, and line shapes (spectra) to classify.
+
+* :func:`curve_data`, :func:`default_curve`: noisy samples of a wiggly function of one variable;
+* :func:`gaussian_lorentzian_curves`: spectral peaks, Gaussian or Lorentzian, with random
+  centre and width, labelled by their shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ml4phys._validation import check_int, check_nonnegative, check_range, check_rng
+from ml4phys.data._sampling import balanced_labels
+
+__all__ = [
+    "default_curve",
+    "curve_data",
+    "gaussian_lorentzian_curves",
+]
+
+
+def default_curve(x: np.ndarray) -> np.ndarray:
+    """The book's default wiggly function :math:`f(x) = \\sin 3x + x^2/4 - x^3/10`.
+
+    Several bumps on :math:`[-2, 2]` (oscillation on top of a cubic trend): enough structure
+    that a small network must bend several times to follow it.
+
+    Args:
+        x: array of any shape.
+
+    Returns:
+        :math:`f(x)`, same shape as ``x``, float64 (or the input's floating dtype).
+    """
+    x = np.asarray(x)
+    return np.sin(3.0 * x) + 0.25 * x**2 - 0.1 * x**3
+
+
+def curve_data(
+    n: int,
+    rng: np.random.Generator,
+    f: Callable[[np.ndarray], np.ndarray] | None = None,
+    x_range: tuple[float, float] = (-2.0, 2.0),
+    noise: float = 0.1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy samples :math:`y = f(x) + \\sigma \\xi` of a one-dimensional function.
+
+    The :math:`x` are independent uniform draws in ``x_range`` (not sorted: sort them,
+    or plot :math:`f` on a grid, to draw a line); :math:`\\xi \\sim N(0, 1)`.
+
+    Args:
+        n: number of samples, a positive int.
+        rng: the random generator.
+        f: the function, mapping an array of shape ``(n,)`` to one of shape ``(n,)``;
+            ``None`` uses :func:`default_curve`.
+        x_range: ``(low, high)`` interval of the inputs.
+        noise: standard deviation :math:`\\sigma \\ge 0` of the additive Gaussian noise.
+
+    Returns:
+        ``(x, y)``: both of shape ``(n,)``, float32.
+
+    Raises:
+        TypeError: if ``f`` is not callable or another argument has the wrong type.
+        ValueError: if ``n < 1``, ``noise < 0``, ``x_range`` is empty, or ``f`` returns the
+            wrong shape.
+    """
+    n = check_int(n, "n")
+    rng = check_rng(rng)
+    low, high = check_range(x_range, "x_range")
+    noise = check_nonnegative(noise, "noise")
+    if f is None:
+        f = default_curve
+    if not callable(f):
+        raise TypeError(f"f must be callable (array (n,) -> array (n,)), got {type(f).__name__}")
+    x = rng.uniform(low, high, size=n)
+    fx = np.asarray(f(x), dtype=np.float64)
+    if fx.shape != (n,):
+        raise ValueError(f"f must map an array of shape ({n},) to shape ({n},), got {fx.shape}")
+    y = fx + noise * rng.standard_normal(n)
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+# ----------------------------------------------------------------------------------------------
+# Spectra
+# ----------------------------------------------------------------------------------------------
+
+
+def _gaussian_peak(x: np.ndarray, centre: np.ndarray, fwhm: np.ndarray) -> np.ndarray:
+    """Gaussian line shape with height 1 and full width at half maximum ``fwhm``."""
+    return np.exp(-4.0 * np.log(2.0) * (x - centre) ** 2 / fwhm**2)
+
+
+def _lorentzian_peak(x: np.ndarray, centre: np.ndarray, fwhm: np.ndarray) -> np.ndarray:
+    """Lorentzian (Cauchy) line shape with height 1 and full width at half maximum ``fwhm``."""
+    return 1.0 / (1.0 + 4.0 * (x - centre) ** 2 / fwhm**2)
+
+
+def gaussian_lorentzian_curves(
+    n: int,
+    rng: np.random.Generator,
+    n_points: int = 64,
+    noise: float = 0.0,
+    fwhm_range: tuple[float, float] = (0.15, 0.5),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spectral lines to classify by shape: Gaussian (y = 0) or Lorentzian (y = 1).
+
+    Each curve is sampled on the grid ``x = np.linspace(-1, 1, n_points)``:
+
+    * Gaussian: :math:`\\exp(-4 \\ln 2\\,(x - c)^2 / w^2)`,
+    * Lorentzian: :math:`1 / (1 + 4 (x - c)^2 / w^2)`,
+
+    both with peak height 1 at the centre :math:`c` and full width at half maximum (FWHM)
+    :math:`w`. The centre :math:`c \\sim U[-0.5, 0.5]` and width :math:`w \\sim U(`
+    ``fwhm_range`` :math:`)` are drawn with the same distribution for both classes, so
+    height, position and width carry no information: only the line *shape* does (the
+    Lorentzian has heavier tails and a sharper tip).
+
+    Args:
+        n: number of curves, a positive int.
+        rng: the random generator.
+        n_points: number of grid points per curve, an int >= 8.
+        noise: standard deviation of additive Gaussian noise on every point, >= 0.
+        fwhm_range: ``(low, high)`` range of the FWHM, in units of :math:`x`, with
+            ``0 < low < high <= 1``.
+
+    Returns:
+        ``(curves, y)``: ``curves`` of shape ``(n, n_points)``, float32; ``y`` of shape
+        ``(n,)``, int64, 0 for Gaussian and 1 for Lorentzian, balanced (``n // 2`` ones)
+        in random order.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``n < 1``, ``n_points < 8``, ``noise < 0`` or ``fwhm_range`` is invalid.
+    """
+    n = check_int(n, "n")
+    rng = check_rng(rng)
+    n_points = check_int(n_points, "n_points", minimum=8)
+    noise = check_nonnegative(noise, "noise")
+    w_low, w_high = check_range(fwhm_range, "fwhm_range")
+    if not (0 < w_low and w_high <= 1):
+        raise ValueError(f"fwhm_range must satisfy 0 < low < high <= 1, got {fwhm_range!r}")
+    x = np.linspace(-1.0, 1.0, n_points)[None, :]  # (1, n_points)
+    y = balanced_labels(n, rng)
+    centre = rng.uniform(-0.5, 0.5, size=(n, 1))
+    fwhm = rng.uniform(w_low, w_high, size=(n, 1))
+    curves = np.where(y[:, None] == 0, _gaussian_peak(x, centre, fwhm), _lorentzian_peak(x, centre, fwhm))
+    if noise > 0:
+        curves = curves + noise * rng.standard_normal(curves.shape)
+    return curves.astype(np.float32), y

@@ -1,0 +1,352 @@
+"""Real data sets, offline: scikit-learn's bundled digits and Fashion-MNIST from its IDX files.
+
+Data on disk live under one folder, :func:`data_dir`: the environment variable
+``ML4PHYS_DATA`` when it is set, else ``~/.cache/ml4phys``. Every file read is checked against
+its published SHA-256 digest.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import http.client
+import math
+import os
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "FASHION_MNIST_CLASSES",
+    "data_dir",
+    "load_digits",
+    "load_fashion_mnist",
+]
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1797 handwritten 8x8 digits bundled with scikit-learn (no download needed).
+
+    The UCI "optical recognition of handwritten digits" test set, as shipped by
+    :func:`sklearn.datasets.load_digits`; grey values 0..16 are scaled to [0, 1].
+
+    Returns:
+        ``(images, y)``: ``images`` of shape ``(1797, 8, 8)``, float32 in [0, 1] (1 is ink);
+        ``y`` of shape ``(1797,)``, int64, the digit 0..9.
+    """
+    from sklearn.datasets import load_digits as _sklearn_load_digits
+
+    bunch = _sklearn_load_digits()
+    images = (np.asarray(bunch.images, dtype=np.float64) / 16.0).astype(np.float32)
+    y = np.asarray(bunch.target, dtype=np.int64)
+    return images, y
+
+
+# ----------------------------------------------------------------------------------------------
+# Fashion-MNIST
+# ----------------------------------------------------------------------------------------------
+
+
+#: Names of the ten Fashion-MNIST classes, indexed by label.
+FASHION_MNIST_CLASSES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+
+_FASHION_MNIST_FILES: dict[str, tuple[str, str]] = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+
+
+# Accepted SHA-256 digests of each .gz file: (Zalando's original, Debian's copy).
+#
+# * Zalando: the files at the URLs below, published with MD5 sums
+#   8d4fb7e6c68d591d4c3dfef9ec88bf0d, 25c81989df183df01b3e8a0aad5dffbe,
+#   bef4ecab320f06d8554ea6380940ec79, bb300cfdad3c16e7a12a480ee83cd310 (train images,
+#   train labels, test images, test labels; README of zalandoresearch/fashion-mnist).
+# * Debian (package dataset-fashion-mnist 0.0~git20200523.55506a9-1): the same compressed
+#   data with the gzip *header* normalised at package build (stored file name dropped,
+#   mtime set to 2020-06-05), so the .gz bytes, and their sums, differ from Zalando's.
+#   Checked here: restoring the original header (FNAME flag, the name, mtime 2017-08-31,
+#   XFL 0, OS 3) to Debian's files reproduces the four published MD5 sums exactly, and
+#   gives the Zalando SHA-256 digests below (which also match those other loaders pin,
+#   e.g. Chainer's). The decompressed IDX data are therefore byte-identical.
+_FASHION_MNIST_SHA256: dict[str, tuple[str, ...]] = {
+    "train-images-idx3-ubyte.gz": (
+        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",  # Zalando
+        "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",  # Debian
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+        "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+    ),
+}
+
+
+# Where the files are published, tried in this order (the original S3 site first).
+_FASHION_MNIST_URLS: tuple[str, ...] = (
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+)
+
+
+# System-wide locations searched after the user's data directory (Debian's package).
+_SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
+
+
+# IDX element types: the third byte of the magic number.
+_IDX_DTYPES: dict[int, np.dtype] = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def data_dir() -> Path:
+    """The folder where ml4phys keeps (and looks for) data sets.
+
+    The environment variable ``ML4PHYS_DATA`` when it is set and not empty, else
+    ``~/.cache/ml4phys``. The folder is not created here; a download creates it.
+    Fashion-MNIST, for example, is looked for in ``data_dir() / "fashion-mnist"``.
+
+    Returns:
+        The path, with ``~`` expanded.
+    """
+    return _default_data_dir()
+
+
+def _default_data_dir() -> Path:
+    """Implementation of :func:`data_dir` (``load_fashion_mnist`` has an argument of that name)."""
+    env = os.environ.get("ML4PHYS_DATA", "")
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".cache" / "ml4phys"
+
+
+def _parse_idx(raw: bytes, name: str) -> np.ndarray:
+    """Parse the (decompressed) bytes of an IDX file into an array.
+
+    IDX format: two zero bytes, a type code, the number of dimensions ``d``, ``d``
+    big-endian uint32 sizes, then the data in C order.
+    """
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise ValueError(f"{name}: not an IDX file (bad magic number)")
+    code, ndim = raw[2], raw[3]
+    if code not in _IDX_DTYPES:
+        raise ValueError(f"{name}: unknown IDX data type code 0x{code:02x}")
+    if ndim < 1:
+        raise ValueError(f"{name}: IDX file with no dimensions")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{name}: IDX header truncated")
+    shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = _IDX_DTYPES[code]
+    expected = math.prod(shape) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise ValueError(
+            f"{name}: IDX data size {len(raw) - header} bytes does not match the header "
+            f"(shape {shape}, {expected} bytes)"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_idx_gz(path: str, mtime_ns: int, n_bytes: int, accepted_sha256: tuple[str, ...]) -> np.ndarray:
+    """Read, checksum and parse one ``.idx*.gz`` file; cached on path, mtime and size.
+
+    The returned array is read-only (shared by the cache): callers hand out copies.
+    """
+    raw_gz = Path(path).read_bytes()
+    digest = hashlib.sha256(raw_gz).hexdigest()
+    name = Path(path).name
+    if digest not in accepted_sha256:
+        raise ValueError(
+            f"checksum mismatch for {path}: sha256 {digest} is none of the known digests "
+            f"{', '.join(accepted_sha256)}; the file is corrupt or not the original. "
+            "Delete it and get it again."
+        )
+    try:
+        raw = gzip.decompress(raw_gz)
+    except (OSError, EOFError) as err:
+        raise ValueError(f"{path}: not a valid gzip file ({err})") from err
+    array = _parse_idx(raw, name)
+    array.flags.writeable = False
+    return array
+
+
+def _load_idx_gz(path: Path) -> np.ndarray:
+    """Checksummed, cached read of a Fashion-MNIST ``.gz`` file (see :func:`_read_idx_gz`)."""
+    stat = path.stat()
+    accepted = _FASHION_MNIST_SHA256[path.name]
+    return _read_idx_gz(str(path.resolve()), stat.st_mtime_ns, stat.st_size, tuple(accepted))
+
+
+def _download(url: str, dest: Path) -> None:
+    """Fetch ``url`` into the file ``dest`` (no checks: the caller verifies the checksum).
+
+    Kept tiny and separate so that tests can replace it (there is no network in the tests).
+    """
+    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
+        while chunk := response.read(1 << 20):
+            out.write(chunk)
+
+
+def _fetch(name: str, folder: Path) -> Path:
+    """Download the Fashion-MNIST file ``name`` into ``folder``, verifying its SHA-256.
+
+    Tries each URL of ``_FASHION_MNIST_URLS`` in turn; the file appears under its final name
+    only once its checksum is right.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / name
+    partial = folder / (name + ".part")
+    errors = []
+    for base in _FASHION_MNIST_URLS:
+        url = base + name
+        try:
+            _download(url, partial)
+        except (OSError, http.client.HTTPException) as err:  # URLError is an OSError
+            errors.append(f"{url}: {err}")
+            partial.unlink(missing_ok=True)
+            continue
+        digest = hashlib.sha256(partial.read_bytes()).hexdigest()
+        if digest not in _FASHION_MNIST_SHA256[name]:
+            partial.unlink(missing_ok=True)
+            raise ValueError(
+                f"checksum mismatch for {name} downloaded from {url}: sha256 {digest} is none "
+                f"of the known digests {', '.join(_FASHION_MNIST_SHA256[name])}"
+            )
+        partial.replace(dest)
+        return dest
+    raise FileNotFoundError(f"could not download {name}; tried:\n  " + "\n  ".join(errors))
+
+
+def _candidate_dirs(explicit: Path | None) -> list[Path]:
+    """Folders searched for the Fashion-MNIST files, in order."""
+    dirs: list[Path] = []
+    if explicit is not None:
+        dirs += [explicit, explicit / "fashion-mnist"]
+    dirs.append(_default_data_dir() / "fashion-mnist")
+    dirs += list(_SYSTEM_DIRS)
+    return dirs
+
+
+def _missing_message(split: str, names: tuple[str, str], searched: list[Path], target: Path) -> str:
+    """The FileNotFoundError text: what was looked for, where, and three ways to get it."""
+    where = "\n".join(f"  - {d}" for d in searched)
+    return (
+        f"Fashion-MNIST ({split} split) not found: looked for {names[0]} and {names[1]} in\n"
+        f"{where}\n"
+        "To get the data, do one of:\n"
+        "  1. on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
+        "     (installs the files under /usr/share/datasets/fashion-mnist);\n"
+        "  2. put the four .gz files from https://github.com/zalandoresearch/fashion-mnist\n"
+        "     into a folder DIR/fashion-mnist/ and set the environment variable "
+        "ML4PHYS_DATA=DIR\n"
+        "     (or pass data_dir=... to load_fashion_mnist);\n"
+        "  3. when online: load_fashion_mnist(split, download=True)\n"
+        f"     (downloads and checks them, into {target})."
+    )
+
+
+def load_fashion_mnist(
+    split: str = "train",
+    data_dir: str | os.PathLike[str] | None = None,
+    download: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST: 28x28 grey-scale photos of clothing in ten classes.
+
+    Zalando's drop-in replacement for MNIST (Xiao, Rasul and Vollgraf, 2017): 60 000
+    training and 10 000 test images, 6000 and 1000 per class; class names in
+    :data:`FASHION_MNIST_CLASSES`. Read from the original IDX ``.gz`` files, each checked
+    against its known SHA-256 digest, and cached in memory (a second call costs a copy).
+
+    The files of the split are looked for, in order, in
+
+    1. ``data_dir`` (the argument) and ``data_dir/fashion-mnist``, when given;
+    2. ``ml4phys.data.data_dir() / "fashion-mnist"``, i.e. ``$ML4PHYS_DATA/fashion-mnist``
+       or ``~/.cache/ml4phys/fashion-mnist``;
+    3. ``/usr/share/datasets/fashion-mnist`` (Debian's package ``dataset-fashion-mnist``).
+
+    Args:
+        split: ``"train"`` or ``"test"``.
+        data_dir: optional folder holding the ``.gz`` files (or a ``fashion-mnist``
+            subfolder with them); searched first.
+        download: when the files are found nowhere, download them from the original
+            Fashion-MNIST site (falling back to its GitHub repository) into ``data_dir``
+            when given, else into ``ml4phys.data.data_dir() / "fashion-mnist"``, checking
+            their checksums. Needs internet; the book's own build never downloads.
+
+    Returns:
+        ``(images, y)``: ``images`` of shape ``(n, 28, 28)``, uint8 in 0..255 (0 is the
+        black background; divide by 255 for floats); ``y`` of shape ``(n,)``, int64 in
+        0..9; ``n`` is 60 000 for ``"train"`` and 10 000 for ``"test"``.
+
+    Raises:
+        TypeError: if ``split`` is not a string.
+        ValueError: if ``split`` is unknown, or a file fails its checksum or is malformed
+            (the message names the file).
+        FileNotFoundError: if the files are nowhere (and not downloaded); the message says
+            how to get them.
+    """
+    if not isinstance(split, str):
+        raise TypeError(f"split must be a str ('train' or 'test'), got {type(split).__name__}")
+    if split not in _FASHION_MNIST_FILES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    explicit = None if data_dir is None else Path(os.fspath(data_dir)).expanduser()
+    names = _FASHION_MNIST_FILES[split]
+
+    candidates = _candidate_dirs(explicit)
+    folder = next((d for d in candidates if all((d / name).is_file() for name in names)), None)
+    if folder is None:
+        target = explicit if explicit is not None else _default_data_dir() / "fashion-mnist"
+        message = _missing_message(split, names, candidates, target)
+        if not download:
+            raise FileNotFoundError(message)
+        try:
+            for name in names:
+                if not (target / name).is_file():
+                    _fetch(name, target)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"{message}\nThe download failed: {err}") from err
+        folder = target
+
+    images = _load_idx_gz(folder / names[0])
+    labels = _load_idx_gz(folder / names[1])
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise ValueError(
+            f"{folder / names[0]}: expected uint8 images of shape (n, 28, 28), "
+            f"got {images.dtype} {images.shape}"
+        )
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise ValueError(f"{folder / names[1]}: expected uint8 labels of shape (n,)")
+    if labels.shape[0] != images.shape[0]:
+        raise ValueError(
+            f"{folder}: {images.shape[0]} images but {labels.shape[0]} labels in the {split} split"
+        )
+    if labels.size and labels.max() > 9:
+        raise ValueError(f"{folder / names[1]}: labels must lie in 0..9")
+    return images.copy(), labels.astype(np.int64)

@@ -1,0 +1,183 @@
+"""Tests of book/tools/notebooks.py: the exercise generator and the sync of generated notebooks."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import notebooks
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_strip_solutions_replaces_block_with_indented_stub():
+    source = (
+        "def f(x):\n"
+        '    """Square x."""\n'
+        "    ### BEGIN SOLUTION Exercise 1.2\n"
+        "    y = x * x\n"
+        "    return y\n"
+        "    ### END SOLUTION\n"
+        "print(f)"
+    )
+    new, top_level = notebooks.strip_solutions(source)
+    assert new == ('def f(x):\n    """Square x."""\n    raise NotImplementedError("Exercise 1.2")\nprint(f)')
+    assert top_level is False
+
+
+def test_strip_solutions_top_level_and_default_label():
+    new, top_level = notebooks.strip_solutions("### BEGIN SOLUTION\nw = 3\n### END SOLUTION")
+    assert new == 'raise NotImplementedError("this exercise")'
+    assert top_level is True
+
+
+def test_strip_solutions_leaves_plain_code_alone():
+    source = "x = 1\nprint(x)"
+    assert notebooks.strip_solutions(source) == (source, False)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "### BEGIN SOLUTION\nx = 1",
+        "x = 1\n### END SOLUTION",
+        "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+    ],
+)
+def test_strip_solutions_rejects_unbalanced_markers(source):
+    with pytest.raises(ValueError, match="SOLUTION"):
+        notebooks.strip_solutions(source)
+
+
+def _solution_notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("(ch09-solutions)=\n# Chapter 9 solutions: tests"),
+        nbformat.v4.new_code_cell("import math"),
+        nbformat.v4.new_code_cell(
+            "def area(r):\n    ### BEGIN SOLUTION Exercise 9.1\n    return math.pi * r**2\n"
+            "    ### END SOLUTION"
+        ),
+        nbformat.v4.new_code_cell(
+            "assert abs(area(1.0) - math.pi) < 1e-12", metadata={"tags": ["self-check"]}
+        ),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION Exercise 9.2\nr0 = 2.0\n### END SOLUTION"),
+        nbformat.v4.new_code_cell("print('independent of the answers')"),
+        nbformat.v4.new_markdown_cell("The area is $\\pi r^2$.", metadata={"tags": ["solution"]}),
+    ]
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi")]
+    nb.cells[1].execution_count = 3
+    return nb
+
+
+def test_student_notebook_stubs_tags_and_clears_outputs():
+    student = notebooks.make_student_notebook(_solution_notebook())
+    sources = [cell.source for cell in student.cells]
+    assert "math.pi * r**2" not in "\n".join(sources)
+    assert 'raise NotImplementedError("Exercise 9.1")' in sources[2]
+    assert sources[4] == 'raise NotImplementedError("Exercise 9.2")'
+    tags = [cell.metadata.get("tags", []) for cell in student.cells]
+    assert "raises-exception" not in tags[2]  # the stub is inside a function body
+    assert "raises-exception" in tags[3]  # the self-check fails until the answer is written
+    assert "raises-exception" in tags[4]  # a top-level stub raises when run
+    assert "raises-exception" not in tags[5]
+    assert len(student.cells) == 6 and not any("pi r^2" in s for s in sources)  # discussion dropped
+    assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
+    assert "Chapter 9 exercises" in student.cells[0].source
+    assert "(ch09-solutions)=" in student.cells[0].source
+
+
+def test_student_notebook_runs_and_fails_only_at_stubs():
+    student = notebooks.make_student_notebook(_solution_notebook())
+    namespace: dict = {}
+    for cell in student.cells:
+        if cell.cell_type != "code":
+            continue
+        if "raises-exception" in cell.metadata.get("tags", []):
+            with pytest.raises(NotImplementedError):
+                exec(cell.source, namespace)
+        else:
+            exec(cell.source, namespace)
+
+
+def test_student_notebook_needs_a_solution_block():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    with pytest.raises(ValueError, match="BEGIN SOLUTION"):
+        notebooks.make_student_notebook(nb)
+    with pytest.raises(TypeError):
+        notebooks.make_student_notebook({"cells": []})
+
+
+def test_sync_writes_then_reports_in_sync(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(_solution_notebook(), tmp_path / "solutions" / "09_test.ipynb")
+    (tmp_path / "lectures").mkdir()
+    (tmp_path / "lectures" / "09_test.md").write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+        "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
+        "# 9. Test\n\n```{code-cell} ipython3\n:tags: [remove-cell]\nx = 1\n```\n",
+        encoding="utf-8",
+    )
+    assert {p.name for p in notebooks.out_of_sync(tmp_path)} == {"09_test.ipynb"}
+    written = notebooks.sync(tmp_path)
+    assert sorted(str(p.relative_to(tmp_path)) for p in written) == [
+        "exercises/09_test.ipynb",
+        "lectures/09_test.ipynb",
+    ]
+    assert notebooks.out_of_sync(tmp_path) == []
+    lecture = nbformat.read(tmp_path / "lectures" / "09_test.ipynb", as_version=4)
+    code = [c for c in lecture.cells if c.cell_type == "code"]
+    assert code[0].source == "x = 1" and code[0].metadata["tags"] == ["remove-cell"]
+    # a hand edit of a generated notebook is detected
+    path = tmp_path / "exercises" / "09_test.ipynb"
+    path.write_text(path.read_text().replace("Exercise 9.2", "Exercise 9.3"))
+    assert notebooks.out_of_sync(tmp_path) == [path]
+    assert notebooks.main(["check", "--root", str(tmp_path)]) == 1
+
+
+def test_repository_generated_notebooks_are_in_sync():
+    stale = notebooks.out_of_sync(ROOT)
+    assert stale == [], f"run `make sync`: out of date: {[str(p) for p in stale]}"
+
+
+def test_every_chapter_has_lecture_solutions_and_exercises():
+    lectures = {p.stem for p in (ROOT / "lectures").glob("[0-9][0-9]_*.md")}
+    solutions = {p.stem for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")}
+    exercises = {p.stem for p in (ROOT / "exercises").glob("[0-9][0-9]_*.ipynb")}
+    assert lectures, "no lectures found"
+    assert lectures == solutions == exercises
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb")) + sorted(ROOT.glob("exercises/[0-9][0-9]_*.ipynb")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_notebooks_declare_the_python3_kernel(path):
+    # The student edition renders exercises/ without executing them: without a kernelspec
+    # myst-nb finds no lexer for the code cells and the warnings-as-errors build fails.
+    kernelspec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+    assert kernelspec.get("name") == "python3" and kernelspec.get("language") == "python", (
+        f"{path} has kernelspec {kernelspec!r}; expected the python3 kernel"
+    )
+
+
+BOOTSTRAP = 'import ml4phys\nexcept ImportError:\n    %pip install --quiet "ml4phys @ git+'
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb")) + sorted(ROOT.glob("lectures/[0-9][0-9]_*.md")),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_first_code_cell_is_the_hidden_colab_bootstrap(path):
+    import jupytext
+    import yaml
+
+    nb = jupytext.read(path)
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    assert BOOTSTRAP in first.source
+    assert "remove-cell" in first.metadata.get("tags", [])
+    repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert f"git+{repo}" in first.source, "the bootstrap cell must install from _config.yml's repository"

@@ -1,0 +1,86 @@
+"""Tests of ml4phys.runtime: seeding, device choice, build detection."""
+
+import numpy as np
+import pytest
+import torch
+
+import ml4phys
+from ml4phys.runtime import get_device, in_book_build, seed_everything
+
+
+def test_seed_everything_makes_every_generator_reproducible():
+    rng = seed_everything(7)
+    first = (rng.random(3), np.random.rand(3), torch.rand(3))
+    rng = seed_everything(7)
+    second = (rng.random(3), np.random.rand(3), torch.rand(3))
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    assert torch.equal(first[2], second[2])
+    assert isinstance(rng, np.random.Generator)
+    assert not np.array_equal(seed_everything(8).random(3), first[0])
+
+
+@pytest.mark.parametrize(
+    "bad, error", [(1.5, TypeError), ("3", TypeError), (True, TypeError), (-1, ValueError)]
+)
+def test_seed_everything_rejects_bad_seeds(bad, error):
+    with pytest.raises(error, match="seed"):
+        seed_everything(bad)
+
+
+def test_get_device_defaults_to_what_is_there(monkeypatch):
+    monkeypatch.delenv("ML4PHYS_DEVICE", raising=False)
+    device = get_device()
+    expected = "cuda" if torch.cuda.is_available() else device.type
+    assert device.type == expected
+    assert get_device(prefer_gpu=False) == torch.device("cpu")
+
+
+def test_get_device_override(monkeypatch):
+    monkeypatch.setenv("ML4PHYS_DEVICE", "cpu")
+    assert get_device() == torch.device("cpu")
+
+
+@pytest.mark.parametrize(
+    "value, expected", [("1", True), ("", False), ("0", False), ("false", False), ("yes", True)]
+)
+def test_in_book_build(monkeypatch, value, expected):
+    monkeypatch.setenv("ML4PHYS_BUILD", value)
+    assert in_book_build() is expected
+
+
+def test_public_api_is_reexported():
+    assert ml4phys.seed_everything is seed_everything
+    assert isinstance(ml4phys.__version__, str)
+
+
+def test_glue_uses_myst_nb_and_validates(monkeypatch):
+    import myst_nb
+
+    from ml4phys.runtime import glue
+
+    calls = []
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: calls.append((name, value)))
+    glue("ch00_answer", 42.0)
+    assert calls == [("ch00_answer", 42.0)]
+    with pytest.raises(TypeError, match="name"):
+        glue("", 1.0)
+
+
+def test_glue_without_myst_nb_only_displays(monkeypatch, capsys):
+    import builtins
+
+    from ml4phys.runtime import glue
+
+    real_import = builtins.__import__
+
+    def no_myst_nb(name, *args, **kwargs):
+        if name == "myst_nb":
+            raise ImportError("no myst_nb here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_myst_nb)
+    glue("ch00_quiet", 1.5)
+    assert capsys.readouterr().out == ""
+    glue("ch00_shown", 2.5, display=True)
+    assert "2.5" in capsys.readouterr().out
