@@ -32,11 +32,11 @@ endif
 SINGLE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 JB := ML4PHYS_BUILD=1 PYDEVD_DISABLE_FILE_VALIDATION=1 $(SINGLE_THREAD) $(VENV)/bin/jupyter-book
 
-.PHONY: book test setup system venv vendor html pdf edition benchmark sync clean
+.PHONY: book test lint setup system venv vendor html pdf edition benchmark sync clean
 
 book: setup html pdf
 
-test: setup
+test: setup lint
 	$(PY) book/tools/notebooks.py check
 	$(MAKE) --no-print-directory html pdf
 	$(MAKE) --no-print-directory html pdf EDITION=student
@@ -44,6 +44,12 @@ test: setup
 		tests --nbval-lax exercises solutions lectures
 
 setup: system venv vendor
+
+# ruff: lint and formatting of the package, the tests, the book's tools and the benchmark.
+LINTED := src tests book/tools book/_ext benchmarks
+lint: venv
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 system:
 	@missing=""; for p in $(APT_PACKAGES); do \
