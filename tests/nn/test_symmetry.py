@@ -12,7 +12,6 @@ from torch import nn
 
 from ml4phys import data
 from ml4phys.nn import symmetry
-from ml4phys.physics.particles import pair_potential, particle_energies
 from ml4phys.nn.symmetry import (
     C4Classifier,
     C4GroupConv,
@@ -28,6 +27,7 @@ from ml4phys.nn.symmetry import (
     rotate90,
     rotate_c4_features,
 )
+from ml4phys.physics.particles import pair_potential, particle_energies
 
 
 @pytest.fixture(autouse=True, scope="module")
