@@ -39,7 +39,11 @@ def _docstring_lines(tree: ast.AST) -> set[int]:
                     lines |= set(range(body[0].lineno, body[0].end_lineno + 1))
     # attribute docstrings: a bare string statement anywhere
     for node in ast.walk(tree):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             lines |= set(range(node.lineno, node.end_lineno + 1))
     return lines
 
