@@ -154,13 +154,13 @@ def test_outputs_after_layers_check():
 
 
 def test_reference_roughness_known_values():
-    assert ch01.reference_roughness(np.full((4, 4), 2.0)) == 0.0
+    assert ch01._reference_roughness(np.full((4, 4), 2.0)) == 0.0
     checkerboard = np.where(np.add.outer(np.arange(6), np.arange(6)) % 2 == 0, 1.0, -1.0)
-    assert ch01.reference_roughness(checkerboard) == pytest.approx(2.0)
+    assert ch01._reference_roughness(checkerboard) == pytest.approx(2.0)
     ramp = np.tile(np.arange(9.0), (6, 1))  # F[i, j] = j: (1 + 0) / (4 (9^2 - 1) / 12)
-    assert ch01.reference_roughness(ramp) == pytest.approx(3 / (9**2 - 1))
+    assert ch01._reference_roughness(ramp) == pytest.approx(3 / (9**2 - 1))
     noise = np.random.default_rng(0).standard_normal((200, 200))
-    assert ch01.reference_roughness(noise) == pytest.approx(1.0, abs=0.02)
+    assert ch01._reference_roughness(noise) == pytest.approx(1.0, abs=0.02)
 
 
 def test_roughness_check():
@@ -241,7 +241,7 @@ def test_relu_interpolant_check():
         slopes = np.diff(values) / np.diff(knots)
         return [(np.ones((1, len(slopes))), -knots[:-1]), (slopes[:, None], np.array([values[0]]))]
 
-    with pytest.raises(CheckFailed, match="where the interpolation is"):
+    with pytest.raises(CheckFailed, match="the piecewise linear interpolation there"):
         ch01.check_relu_interpolant(slopes_not_differences)
     with pytest.raises(CheckFailed, match="one hidden layer"):
         ch01.check_relu_interpolant(lambda knots, values: relu_interpolant(knots, values)[:1])

@@ -142,9 +142,14 @@ def test_laplace_residual_stub_propagates():
 # --- Exercise 4.2 (b): trained solution ----------------------------------------------------------
 
 
-def test_laplace_solution_exact_passes(capsys):
-    assert ch04.check_laplace_solution(ch04.laplace_exact)
+def test_laplace_solution_accurate_passes(capsys):
+    assert ch04.check_laplace_solution(lambda xy: 1.001 * ch04.laplace_exact(xy))
     assert "Correct" in capsys.readouterr().out
+
+
+def test_laplace_solution_refuses_the_exact_solution_itself():
+    with pytest.raises(CheckFailed, match="trained network"):
+        ch04.check_laplace_solution(ch04.laplace_exact)
 
 
 def test_laplace_solution_boundary_interpolation_fails():

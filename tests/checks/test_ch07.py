@@ -124,7 +124,7 @@ def test_relevant_inputs():
     unpruned = kan.KAN([3, 3, 1])
     with pytest.raises(CheckFailed):
         ch07.check_relevant_inputs(unpruned, [0, 1, 2])
-    with pytest.raises(TypeError):
+    with pytest.raises(CheckFailed):
         ch07.check_relevant_inputs(model, 3)
 
 
@@ -132,14 +132,20 @@ def test_relevant_inputs():
 
 
 def test_oscillator_formula():
-    m, w = ch07.OSCILLATOR_MASS, ch07.OSCILLATOR_OMEGA
-    assert ch07.check_oscillator_formula(ch07.oscillator_energy, m * 1.01, w) is True
+    m, w = ch07._oscillator_parameters()
+
+    def formula(x, p):  # a student's formula: the same numbers, not the check's own function
+        return ch07.oscillator_energy(x, p)
+
+    assert ch07.check_oscillator_formula(formula, m * 1.01, w) is True
+    with pytest.raises(CheckFailed):  # the check's own function is not an answer
+        ch07.check_oscillator_formula(ch07.oscillator_energy, m, w)
     with pytest.raises(CheckFailed):  # wrong formula
         ch07.check_oscillator_formula(lambda x, p: p**2 + x**2, m, w)
     with pytest.raises(CheckFailed):  # right formula, omega squared by mistake
-        ch07.check_oscillator_formula(ch07.oscillator_energy, m, w**2)
+        ch07.check_oscillator_formula(formula, m, w**2)
     with pytest.raises(CheckFailed):  # 1/(2m) reported instead of m
-        ch07.check_oscillator_formula(ch07.oscillator_energy, 1 / (2 * m), w)
+        ch07.check_oscillator_formula(formula, 1 / (2 * m), w)
     with pytest.raises(NotImplementedError):
         ch07.check_oscillator_formula(stub, m, w)
     assert math.isclose(float(ch07.oscillator_energy(np.array(1.0), np.array(0.0))), m * w**2 / 2)

@@ -15,3 +15,72 @@ def test_require_raises_check_failed_with_the_message():
     with pytest.raises(CheckFailed, match="Not yet. the output has shape"):
         require(False, "the output has shape (3,), expected (3, 1)")
     assert issubclass(CheckFailed, AssertionError)
+
+
+def test_call_student_reports_signature_return_type_and_exceptions():
+    import numpy as np
+
+    from ml4phys.checks._core import call_student
+
+    assert call_student(lambda x: x + 1, 1, name="f(x)", expects=int) == 2
+    with pytest.raises(CheckFailed, match=r"must be callable as f\(x\)"):
+        call_student(lambda: None, 1, name="f(x)")
+    with pytest.raises(CheckFailed, match="must return a ndarray; it returned a str"):
+        call_student(lambda x: "nope", 1, name="f(x)", expects=np.ndarray)
+    with pytest.raises(CheckFailed, match="raised ZeroDivisionError: division by zero"):
+        call_student(lambda x: x / 0, 1, name="f(x)")
+    with pytest.raises(CheckFailed, match="must be a function"):
+        call_student("nope", 1, name="f(x)")
+    with pytest.raises(NotImplementedError, match="Exercise 0.1"):
+        call_student(_stub, 1, name="f(x)")
+
+
+def _stub(x):
+    raise NotImplementedError("Exercise 0.1")
+
+
+def test_conversions_and_parameter_count():
+    import numpy as np
+    import torch
+
+    from ml4phys.checks._core import as_numpy, as_tensor, n_parameters
+
+    assert as_numpy(torch.ones(2, requires_grad=True), "x").dtype == np.float64
+    assert as_tensor([True, False], "mask").dtype == torch.bool
+    for bad in ("nope", None, {"a": 1}, [object()]):
+        with pytest.raises(CheckFailed, match="must be an array or a tensor of numbers"):
+            as_numpy(bad, "x")
+    assert n_parameters(torch.nn.Linear(3, 2)) == 8
+    with pytest.raises(CheckFailed, match="must be a torch.nn.Module"):
+        n_parameters("nope")
+
+
+def test_isolated_rng_leaves_the_global_generators_alone():
+    import random
+
+    import numpy as np
+    import torch
+
+    from ml4phys.checks._core import isolated_rng
+
+    torch_state = torch.random.get_rng_state()
+    numpy_state = np.random.get_state()  # noqa: NPY002 (the legacy global state a student may use)
+    python_state = random.getstate()
+    with isolated_rng(3) as rng:
+        a = torch.rand(1)
+        np.random.seed(0)  # noqa: NPY002
+        random.seed(0)
+        assert isinstance(rng, np.random.Generator)
+    with isolated_rng(3):
+        assert torch.equal(torch.rand(1), a)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], numpy_state[1])  # noqa: NPY002
+    assert random.getstate() == python_state
+
+
+def test_digest_and_masked_floats_round_trip():
+    from ml4phys.checks._core import _mask_floats, digest, unmask_floats
+
+    assert digest((0, 2), "salt") == digest((0, 2), "salt") != digest((0, 1), "salt")
+    assert unmask_floats(_mask_floats((2.5, -1.0), "s"), "s") == (2.5, -1.0)
+    assert "2.5" not in _mask_floats((2.5,), "s")

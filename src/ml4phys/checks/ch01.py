@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ml4phys.checks._core import passed, require
+from ml4phys.checks._core import as_numpy, call_student, passed, require
 from ml4phys.nn import numpy_net
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "check_roughness_transition",
     "check_xor_network",
     "check_xor_one_hidden_layer",
-    "reference_roughness",
     "xor_test_points",
 ]
 
@@ -100,8 +99,13 @@ def _network_outputs(
     """Run the network on X with numpy_net.forward, turning its input errors into CheckFailed."""
     try:
         y_hat = numpy_net.forward(params, X, activation=activation, output_activation=output_activation)
-    except (TypeError, ValueError) as err:
-        require(False, f"{exercise}: the network cannot be evaluated on inputs of shape {X.shape}: {err}")
+    except Exception as err:
+        require(
+            False,
+            f"{exercise}: the network cannot be evaluated on inputs of shape {X.shape}: "
+            f"{type(err).__name__}: {err}. Expected params = [(W1, b1), ..., (WL, bL)] with W of "
+            "shape (n_in, n_out) and b of shape (n_out,).",
+        )
     y_hat = np.asarray(y_hat, dtype=float)
     require(
         y_hat.shape == (X.shape[0], 1),
@@ -232,7 +236,17 @@ def check_outputs_after_layers(
     for params, X, layers in cases:
         params_copy = [(W.copy(), b.copy()) for W, b in params]
         expected = _reference_outputs_after_layers(params, X, layers)
-        got = np.asarray(outputs_after_layers(params_copy, X.copy(), list(layers)), dtype=float)
+        got = as_numpy(
+            call_student(
+                outputs_after_layers,
+                params_copy,
+                X.copy(),
+                list(layers),
+                name="outputs_after_layers(params, X, layers)",
+                exercise=exercise,
+            ),
+            f"{exercise}: the result of outputs_after_layers",
+        )
         require(
             got.shape == expected.shape,
             f"{exercise}: for layers={layers} and {X.shape[0]} input points the result must have "
@@ -258,8 +272,8 @@ ROUGHNESS_EPS = 1e-12
 """The small constant added to ``4 Var F`` in the roughness of Exercise 1.4."""
 
 
-def reference_roughness(image: np.ndarray) -> float:
-    """The roughness of Exercise 1.4 (used by the checks to compare).
+def _reference_roughness(image: np.ndarray) -> float:
+    """The roughness of Exercise 1.4 (private: the checks compare with it).
 
     ``R = (<(F[i, j+1] - F[i, j])^2> + <(F[i+1, j] - F[i, j])^2>) / (4 Var F + eps)``: the mean
     squared difference of horizontal and of vertical neighbours, over four times the (population)
@@ -294,8 +308,11 @@ def check_roughness(roughness: Callable[[np.ndarray], float]) -> bool:
         ("the same Gaussian image times 3, plus 2", 3 * noise + 2),
     ]
     for description, image in cases:
-        expected = reference_roughness(image)
-        value = roughness(image.copy())
+        expected = _reference_roughness(image)
+        value = as_numpy(
+            call_student(roughness, image.copy(), name="roughness(image)", exercise=exercise),
+            f"{exercise}: the result of roughness(image)",
+        )
         require(
             np.ndim(value) == 0,
             f"{exercise}: roughness must return one number, got an array of shape {np.shape(value)} "
@@ -304,7 +321,7 @@ def check_roughness(roughness: Callable[[np.ndarray], float]) -> bool:
         value = float(value)
         require(
             np.isfinite(value),
-            f"{exercise}: for {description} your roughness is {value}; it should be {expected:.4g}"
+            f"{exercise}: for {description} your roughness is {value}; it should be a finite number"
             + (
                 " (the eps in the denominator makes the roughness of a constant image 0)"
                 if expected == 0
@@ -314,7 +331,10 @@ def check_roughness(roughness: Callable[[np.ndarray], float]) -> bool:
         )
         require(
             abs(value - expected) <= 1e-9 + 1e-6 * abs(expected),
-            f"{exercise}: for {description} your roughness is {value:.6g}; it should be {expected:.6g}.",
+            f"{exercise}: for {description} your roughness is {value:.6g}, too "
+            f"{'large' if value > expected else 'small'}: it should be "
+            f"{'smaller' if value > expected else 'larger'} (relative tolerance 1e-6). Check the "
+            "two averages, the population variance (np.var) and the factor 4.",
         )
     return passed(f"{exercise}: your roughness gives the right value on {len(cases)} test images.")
 
@@ -335,7 +355,16 @@ def check_roughness_transition(
         True when the function passes.
     """
     exercise = "Exercise 1.5"
-    values = np.asarray(roughness_curve([0.5, 4.0], n_layers=20, rng=np.random.default_rng(0)), dtype=float)
+    values = as_numpy(
+        call_student(
+            roughness_curve,
+            [0.5, 4.0],
+            name="roughness_curve(sigmas_w, n_layers=20, rng=rng)",
+            kwargs={"n_layers": 20, "rng": np.random.default_rng(0)},
+            exercise=exercise,
+        ),
+        f"{exercise}: the result of roughness_curve",
+    )
     require(
         values.shape == (2,),
         f"{exercise}: for two values of sigma_w the result must have shape (2,), got {values.shape}.",
@@ -387,7 +416,14 @@ def check_relu_interpolant(relu_interpolant: Callable[[np.ndarray, np.ndarray], 
         knots = -3 + np.cumsum(rng.uniform(0.05, 1.0, size=n_knots))  # increasing, unevenly spaced
         cases.append((knots, rng.normal(0, 2, size=n_knots)))
     for knots, values in cases:
-        params = relu_interpolant(knots.copy(), values.copy())
+        params = call_student(
+            relu_interpolant,
+            knots.copy(),
+            values.copy(),
+            name="relu_interpolant(knots, values)",
+            expects=(list, tuple),
+            exercise=exercise,
+        )
         require(
             isinstance(params, (list, tuple)) and len(params) == 2,
             f"{exercise}: return params = [(W1, b1), (W2, b2)] (one hidden layer), got "
@@ -400,8 +436,13 @@ def check_relu_interpolant(relu_interpolant: Callable[[np.ndarray, np.ndarray], 
         x = np.concatenate([knots, np.linspace(knots[0], knots[-1], 301)])[:, None]  # (n, 1)
         try:
             y_hat = numpy_net.forward(list(params), x, activation="relu", output_activation="linear")
-        except (TypeError, ValueError) as err:
-            require(False, f"{exercise}: the network cannot be evaluated on inputs of shape {x.shape}: {err}")
+        except Exception as err:
+            require(
+                False,
+                f"{exercise}: the network cannot be evaluated on inputs of shape {x.shape}: "
+                f"{type(err).__name__}: {err}. Expected params = [(W1, b1), (W2, b2)] with W1 of "
+                "shape (1, H), b1 (H,), W2 (H, 1), b2 (1,).",
+            )
         y_hat = np.asarray(y_hat, dtype=float)
         require(
             y_hat.shape == (x.shape[0], 1),
@@ -411,8 +452,9 @@ def check_relu_interpolant(relu_interpolant: Callable[[np.ndarray, np.ndarray], 
         n_hidden = np.shape(params[0][0])[1]
         require(
             n_hidden <= len(knots) - 1,
-            f"{exercise}: for {len(knots)} knots your hidden layer has {n_hidden} neurons; "
-            f"{len(knots) - 1} suffice (each ReLU neuron can add one kink).",
+            f"{exercise}: for {len(knots)} knots your hidden layer has {n_hidden} neurons, more "
+            "than the exercise allows: one neuron per interval between neighbouring knots "
+            "must suffice (each ReLU neuron can add one kink).",
         )
         expected = np.interp(x[:, 0], knots, values)
         error = np.abs(y_hat[:, 0] - expected)
@@ -420,7 +462,8 @@ def check_relu_interpolant(relu_interpolant: Callable[[np.ndarray, np.ndarray], 
         require(
             error[worst] <= 1e-8 * (1 + np.max(np.abs(values))),
             f"{exercise}: with {len(knots)} knots your network outputs {y_hat[worst, 0]:.6g} at "
-            f"x = {x[worst, 0]:.4g}, where the interpolation is {expected[worst]:.6g}.",
+            f"x = {x[worst, 0]:.4g}, {'above' if y_hat[worst, 0] > expected[worst] else 'below'} "
+            "the piecewise linear interpolation there.",
         )
     return passed(
         f"{exercise}: your network reproduces the piecewise linear interpolation "

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ml4phys.checks._core import passed, require
+from ml4phys.checks._core import as_numpy, call_student, passed, require
 from ml4phys.nn import numpy_net
 
 __all__ = [
@@ -93,9 +93,10 @@ def check_backward_2layer(backward_2layer: Callable[..., dict[str, np.ndarray]])
         X = rng.normal(size=(batch_size, n_in))
         y = rng.normal(size=(batch_size, n_out))
         originals = {k: v.copy() for k, v in params.items()}
-        grads = backward_2layer(params, X, y)
+        grads = call_student(
+            backward_2layer, params, X, y, name="backward_2layer(params, X, y)", expects=dict
+        )
         shape_note = f"(network {n_in}-{n_hidden}-{n_out}, batch of {batch_size})"
-        require(isinstance(grads, dict), f"backward_2layer must return a dict, got {type(grads).__name__}")
         missing = [k for k in _PARAM_NAMES if k not in grads]
         require(not missing, f"the returned dict lacks the key(s) {missing}; expected {list(_PARAM_NAMES)}")
         for name in _PARAM_NAMES:
@@ -105,7 +106,7 @@ def check_backward_2layer(backward_2layer: Callable[..., dict[str, np.ndarray]])
             )
         reference = _finite_differences(params, X, y)
         for name in _PARAM_NAMES:
-            g = np.asarray(grads[name], dtype=np.float64)
+            g = as_numpy(grads[name], f"dC/d{name} returned by backward_2layer")
             require(
                 g.shape == params[name].shape,
                 f"dC/d{name} has shape {g.shape}, but {name} has shape {params[name].shape} {shape_note}",
@@ -118,8 +119,9 @@ def check_backward_2layer(backward_2layer: Callable[..., dict[str, np.ndarray]])
                 ratio = np.vdot(g, ref) / max(np.vdot(ref, ref), 1e-300)
                 if np.linalg.norm(g - ratio * ref) < 1e-4 * np.linalg.norm(ref) and abs(ratio) > 1e-12:
                     hint = (
-                        f" It is proportional to the right answer, times {ratio:.3g}: "
-                        "check constant factors (the 1/2, the average over the batch)."
+                        " It is proportional to the right answer, but "
+                        + ("has the wrong sign" if ratio < 0 else "too large" if ratio > 1 else "too small")
+                        + ": check constant factors and signs (the 1/2, the average over the batch)."
                     )
                 elif name.startswith("b"):
                     hint = " Remember that the bias is added to every sample of the batch."
@@ -160,29 +162,40 @@ def check_train_mlp(train_mlp: Callable[..., Any]) -> bool:
     """
     layer_sizes = (2, 16, 16, 1)
     n_steps = 600
-    result = train_mlp(
+    result = call_student(
+        train_mlp,
         _check_target,
         "relu",
         np.random.default_rng(7),
-        layer_sizes=layer_sizes,
-        n_steps=n_steps,
-        batch_size=32,
-        lr=0.1,
-        weight_scale=float(np.sqrt(2)),
+        name="train_mlp(target_fn, activation, rng, layer_sizes, n_steps, batch_size, lr, weight_scale)",
+        kwargs={
+            "layer_sizes": layer_sizes,
+            "n_steps": n_steps,
+            "batch_size": 32,
+            "lr": 0.1,
+            "weight_scale": float(np.sqrt(2)),
+        },
     )
-    require(isinstance(result, tuple) and len(result) == 2, "train_mlp must return a pair (params, losses)")
+    require(
+        isinstance(result, tuple) and len(result) == 2,
+        f"train_mlp must return a pair (params, losses); it returned a {type(result).__name__}",
+    )
     params, losses = result
     require(
         isinstance(params, list) and len(params) == len(layer_sizes) - 1,
         f"params must be a list of {len(layer_sizes) - 1} (W, b) pairs for layer_sizes={layer_sizes}",
     )
     for l, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]), start=1):
+        require(
+            isinstance(params[l - 1], (tuple, list)) and len(params[l - 1]) == 2,
+            f"params must be a list of (W, b) pairs; entry {l - 1} is a {type(params[l - 1]).__name__}",
+        )
         W, b = params[l - 1]
         require(
             np.shape(W) == (n_in, n_out) and np.shape(b) == (n_out,),
             f"layer {l}: expected W {(n_in, n_out)} and b {(n_out,)}, got {np.shape(W)} and {np.shape(b)}",
         )
-    losses = np.asarray(losses, dtype=np.float64)
+    losses = as_numpy(losses, "losses returned by train_mlp")
     require(
         losses.shape == (n_steps,),
         f"losses must hold one cost per step, {n_steps} values; got shape {losses.shape}",
@@ -255,8 +268,23 @@ def check_sgd_slope(
         (3.0, -1.0, 0.05, 1, 50, 2.0),
         (1.0, 2.0, 0.5, 16, 20, 0.7),
     ]:
-        mean, var = analytic_mean_var(w0, w_target, lr, batch_size, n_steps, sigma_x=sigma_x)
-        mean, var = np.asarray(mean, dtype=np.float64), np.asarray(var, dtype=np.float64)
+        result = call_student(
+            analytic_mean_var,
+            w0,
+            w_target,
+            lr,
+            batch_size,
+            n_steps,
+            name="analytic_mean_var(w0, w_target, lr, batch_size, n_steps, sigma_x=sigma_x)",
+            kwargs={"sigma_x": sigma_x},
+            expects=(tuple, list),
+        )
+        require(
+            len(result) == 2,
+            f"analytic_mean_var must return a pair (mean, var); it returned {len(result)} values",
+        )
+        mean = as_numpy(result[0], "the mean returned by analytic_mean_var")
+        var = as_numpy(result[1], "the variance returned by analytic_mean_var")
         setting = f"(w0={w0}, w_target={w_target}, lr={lr}, batch_size={batch_size}, sigma_x={sigma_x})"
         require(
             mean.shape == (n_steps + 1,) and var.shape == (n_steps + 1,),
@@ -267,11 +295,13 @@ def check_sgd_slope(
         for t in (1, 5, n_steps):
             require(
                 np.isclose(mean[t], ref_mean[t], rtol=1e-6, atol=1e-10),
-                f"analytic mean at t={t} is {mean[t]:.6g}, should be {ref_mean[t]:.6g} {setting}",
+                f"analytic mean at t={t} is {mean[t]:.6g}, too "
+                f"{'large' if mean[t] > ref_mean[t] else 'small'} (relative tolerance 1e-6) {setting}",
             )
             require(
                 np.isclose(var[t], ref_var[t], rtol=1e-6, atol=1e-12),
-                f"analytic variance at t={t} is {var[t]:.6g}, should be {ref_var[t]:.6g} {setting}",
+                f"analytic variance at t={t} is {var[t]:.6g}, too "
+                f"{'large' if var[t] > ref_var[t] else 'small'} (relative tolerance 1e-6) {setting}",
             )
         require(
             np.isclose(var[0], 0.0, atol=1e-12),
@@ -279,20 +309,42 @@ def check_sgd_slope(
         )
     # the simulation: shape, start, reproducibility, statistics
     w0, w_target, lr, batch_size, n_steps, n_runs = 0.0, 1.0, 0.1, 4, 40, 20000
-    paths = simulate_sgd_slope(
-        w0, w_target, lr, batch_size, n_steps, n_runs, np.random.default_rng(11), sigma_x=1.0
+    simulate_name = "simulate_sgd_slope(w0, w_target, lr, batch_size, n_steps, n_runs, rng, sigma_x=1.0)"
+    paths = as_numpy(
+        call_student(
+            simulate_sgd_slope,
+            w0,
+            w_target,
+            lr,
+            batch_size,
+            n_steps,
+            n_runs,
+            np.random.default_rng(11),
+            name=simulate_name,
+            kwargs={"sigma_x": 1.0},
+        ),
+        "the trajectories returned by simulate_sgd_slope",
     )
-    paths = np.asarray(paths, dtype=np.float64)
     require(
         paths.shape == (n_runs, n_steps + 1),
         f"simulate_sgd_slope must return shape (n_runs, n_steps + 1) = {(n_runs, n_steps + 1)}, got {paths.shape}",
     )
     require(np.allclose(paths[:, 0], w0), "column 0 of the trajectories must be the starting value w0")
     require(np.all(np.isfinite(paths)), "the trajectories contain NaN or inf")
-    again = np.asarray(
-        simulate_sgd_slope(
-            w0, w_target, lr, batch_size, n_steps, n_runs, np.random.default_rng(11), sigma_x=1.0
-        )
+    again = as_numpy(
+        call_student(
+            simulate_sgd_slope,
+            w0,
+            w_target,
+            lr,
+            batch_size,
+            n_steps,
+            n_runs,
+            np.random.default_rng(11),
+            name=simulate_name,
+            kwargs={"sigma_x": 1.0},
+        ),
+        "the trajectories returned by simulate_sgd_slope",
     )
     require(
         np.array_equal(again, paths),
@@ -306,14 +358,16 @@ def check_sgd_slope(
         standard_error = np.sqrt(ref_var[t] / n_runs)
         require(
             abs(sample_mean - ref_mean[t]) < 5 * standard_error + 1e-4,
-            f"at step t={t} your runs have mean w = {sample_mean:.4f}, but the exact mean is {ref_mean[t]:.4f} "
-            f"(with {n_runs} runs the sampling error is about {standard_error:.4f}); check the gradient "
-            "of the mini-batch cost (an average over the batch) and the update",
+            f"at step t={t} your runs have mean w = {sample_mean:.4f}, too "
+            f"{'large' if sample_mean > ref_mean[t] else 'small'}: it is further from the exact mean "
+            f"than 5 times the sampling error of {n_runs} runs ({standard_error:.4f}); check the "
+            "gradient of the mini-batch cost (an average over the batch) and the update",
         )
         require(
             abs(sample_var / ref_var[t] - 1) < 0.15,
-            f"at step t={t} the spread of your runs, var(w) = {sample_var:.3g}, differs from the exact "
-            f"{ref_var[t]:.3g}; each step must draw a fresh batch of batch_size inputs for every run",
+            f"at step t={t} the spread of your runs, var(w) = {sample_var:.3g}, is too "
+            f"{'large' if sample_var > ref_var[t] else 'small'} (more than 15 % from the exact "
+            "variance); each step must draw a fresh batch of batch_size inputs for every run",
         )
     return passed(
         "Exercise 2.3: the exact mean and variance are right, and the simulated runs agree with them."
@@ -354,7 +408,10 @@ def check_sine_fit(run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.
     w0 = np.linspace(0.0, 4.0, 9)
 
     # gradient descent is deterministic
-    final = np.asarray(run_gd(w0.copy(), x, y, 0.1, 25), dtype=np.float64)
+    final = as_numpy(
+        call_student(run_gd, w0.copy(), x, y, 0.1, 25, name="run_gd(w0, x, y, lr, n_steps)"),
+        "the result of run_gd",
+    )
     require(
         final.shape == w0.shape,
         f"run_gd must return one final w per start, shape {w0.shape}; got {final.shape}",
@@ -366,7 +423,8 @@ def check_sine_fit(run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.
     require(
         np.allclose(final, w, rtol=1e-7, atol=1e-9),
         f"run_gd from w0 = {w0[worst]:.2f} (lr=0.1, 25 steps) ends at w = {final[worst]:.6f}, "
-        f"expected {w[worst]:.6f}; check the gradient of C (an average over the samples)",
+        f"too {'large' if final[worst] > w[worst] else 'small'}: that is not where 25 steps of "
+        "gradient descent end; check the gradient of C (an average over the samples)",
     )
 
     # one SGD step from the same point, many runs: mean = GD step, variance = lr^2 Var(g_j) / B
@@ -374,9 +432,19 @@ def check_sine_fit(run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.
     per_sample = (np.sin(start * x) - y) * np.cos(start * x) * x  # gradient of each sample's loss, (N,)
     full_grad = per_sample.mean()
     for batch_size in (1, 5):
-        w1 = np.asarray(
-            run_sgd(np.full(n_runs, start), x, y, lr, 1, batch_size, np.random.default_rng(3)),
-            dtype=np.float64,
+        w1 = as_numpy(
+            call_student(
+                run_sgd,
+                np.full(n_runs, start),
+                x,
+                y,
+                lr,
+                1,
+                batch_size,
+                np.random.default_rng(3),
+                name="run_sgd(w0, x, y, lr, n_steps, batch_size, rng)",
+            ),
+            "the result of run_sgd",
         )
         require(
             w1.shape == (n_runs,),
@@ -388,15 +456,16 @@ def check_sine_fit(run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.
         require(
             abs(w1.mean() - expected_mean) < 5 * standard_error,
             f"after one SGD step (batch_size={batch_size}) from w = {start} the runs have mean "
-            f"{w1.mean():.5f}; on average an SGD step must equal the gradient-descent step, "
-            f"which gives {expected_mean:.5f}",
+            f"{w1.mean():.5f}, too {'large' if w1.mean() > expected_mean else 'small'} (by more "
+            f"than 5 times the sampling error, {standard_error:.2g}); on average an SGD step must "
+            "equal the gradient-descent step",
         )
         # sampling without replacement lowers the variance by (N - B) / (N - 1): accept both
         low = expected_var * (n_samples - batch_size) / (n_samples - 1)
         require(
             0.85 * low < w1.var() < 1.15 * expected_var,
             f"after one SGD step (batch_size={batch_size}) the runs have var(w) = {w1.var():.3g}, "
-            f"expected about {expected_var:.3g}: each run must draw its own random mini-batch, "
-            "and the batch gradient is an average over the batch",
+            f"too {'large' if w1.var() > expected_var else 'small'}: each run must draw its own "
+            "random mini-batch, and the batch gradient is an average over the batch",
         )
     return passed("Exercise 2.4: run_gd is exact, and an SGD step is unbiased with the right spread.")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ml4phys.checks._core import passed, require
+from ml4phys.checks._core import call_student, passed, require
 
 __all__ = [
     "LAPLACE_TOLERANCE",
@@ -48,7 +48,11 @@ LAPLACE_TOLERANCE = 0.02
 
 
 def laplace_exact(xy: torch.Tensor) -> torch.Tensor:
-    """Solution of Exercise 4.2: ``sin(pi x) sinh(pi y) / sinh(pi)``, ``(n, 2) -> (n, 1)``."""
+    """The exact solution of Exercise 4.2, given in its text: ``sin(pi x) sinh(pi y) / sinh(pi)``.
+
+    For comparing a trained network with it, ``(n, 2) -> (n, 1)``; :func:`check_laplace_solution`
+    does not accept it in place of a trained network.
+    """
     x, y = xy[:, :1], xy[:, 1:]
     return torch.sin(math.pi * x) * torch.sinh(math.pi * y) / math.sinh(math.pi)
 
@@ -58,23 +62,19 @@ def laplace_exact(xy: torch.Tensor) -> torch.Tensor:
 # ---------------------------------------------------------------------------------------------
 
 
+def _autograd_hint(err: Exception) -> str:
+    """Advice for the autograd errors that a residual computed without create_graph raises."""
+    if "does not require grad" in str(err) or "backward through the graph" in str(err):
+        return (
+            " Autograd could not differentiate a second time: compute first derivatives "
+            "with torch.autograd.grad(..., create_graph=True)."
+        )
+    return ""
+
+
 def _call(fn: Callable[..., Any], args: tuple, exercise: str, what: str) -> Any:
-    """Call a student's function; turn its errors (but not NotImplementedError) into CheckFailed."""
-    try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
-    except RuntimeError as err:
-        hint = ""
-        if "does not require grad" in str(err) or "backward through the graph" in str(err):
-            hint = (
-                " Autograd could not differentiate a second time: compute first derivatives "
-                "with torch.autograd.grad(..., create_graph=True)."
-            )
-        require(False, f"{exercise}: {what} raised RuntimeError: {err}.{hint}")
-    except Exception as err:
-        require(False, f"{exercise}: {what} raised {type(err).__name__}: {err}")
-    return None  # unreachable
+    """Call a student's function through :func:`call_student`, with the autograd hint."""
+    return call_student(fn, *args, name=what, exercise=exercise, hint=_autograd_hint)
 
 
 def _as_column(value: Any, n: int, exercise: str, what: str) -> torch.Tensor:
@@ -162,7 +162,7 @@ def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float
         ("x(t) = t^2", lambda t: t**2, 2 + omega**2 * t_np**2),
     ]
     for name, x_fn, residual in cases:
-        loss = _call(residual_loss, (x_fn, times(), omega), exercise, "residual_loss")
+        loss = _call(residual_loss, (x_fn, times(), omega), exercise, "residual_loss(x_fn, t, omega)")
         require(
             isinstance(loss, torch.Tensor) and loss.numel() == 1,
             f"{exercise}: residual_loss must return a scalar tensor (the mean over the "
@@ -182,8 +182,9 @@ def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float
         else:
             require(
                 math.isclose(value, expected, rel_tol=1e-6),
-                f"{exercise}: for {name} your loss is {value:.6g}; it should be "
-                f"{expected:.6g}, the mean over the points of (x'' + omega^2 x)^2. "
+                f"{exercise}: for {name} your loss is {value:.6g}, too "
+                f"{'large' if value > expected else 'small'} (relative tolerance 1e-6): it should be "
+                "the mean over the points of (x'' + omega^2 x)^2. "
                 + (
                     "It is too large by the number of points: take the mean, not the sum."
                     if math.isclose(value, 50 * expected, rel_tol=1e-6)
@@ -192,7 +193,7 @@ def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float
             )
     net = _tiny_net(1)
     t = torch.linspace(0, OSCILLATOR_T, 20, dtype=torch.float32).reshape(-1, 1).requires_grad_(True)
-    loss = _call(residual_loss, (net, t, omega), exercise, "residual_loss on a network")
+    loss = _call(residual_loss, (net, t, omega), exercise, "residual_loss(network, t, omega)")
     _check_differentiable(loss, net, exercise, "the residual loss of a network")
     return passed(
         f"{exercise}: your residual loss vanishes on the exact solution, has the right "
@@ -214,15 +215,13 @@ def check_oscillator_solution(x_fn: Callable[[torch.Tensor], torch.Tensor]) -> b
     omega, T = OSCILLATOR_OMEGA, OSCILLATOR_T
     t = torch.linspace(0, T, 1001).reshape(-1, 1)
     with torch.no_grad():
-        x = _as_column(
-            _call(x_fn, (t,), exercise, "your solution x_fn"), len(t), exercise, "your solution x_fn"
-        )
+        x = _as_column(_call(x_fn, (t,), exercise, "x_fn(t)"), len(t), exercise, "your solution x_fn")
     x = x.double()
     require(bool(torch.isfinite(x).all()), f"{exercise}: your solution has non-finite values.")
     error = (x - torch.cos(omega * t.double())).abs()
     i_max = int(error.argmax())
     t0 = torch.zeros(1, 1, requires_grad=True)
-    x0 = _as_column(_call(x_fn, (t0,), exercise, "your solution x_fn"), 1, exercise, "your solution x_fn")
+    x0 = _as_column(_call(x_fn, (t0,), exercise, "x_fn(t)"), 1, exercise, "your solution x_fn")
     require(
         abs(float(x0.detach()) - 1) < OSCILLATOR_TOLERANCE,
         f"{exercise}: your solution has x(0) = {float(x0.detach()):.3f}; the initial condition is x(0) = 1.",
@@ -235,9 +234,10 @@ def check_oscillator_solution(x_fn: Callable[[torch.Tensor], torch.Tensor]) -> b
     )
     require(
         float(error.max()) < OSCILLATOR_TOLERANCE,
-        f"{exercise}: your solution is {float(x[i_max]):.3f} at t = {float(t[i_max]):.3f}; "
-        f"it should be close to cos(omega t) = {math.cos(omega * float(t[i_max])):.3f} "
-        f"(largest error {float(error.max()):.3f}, tolerance {OSCILLATOR_TOLERANCE}). "
+        f"{exercise}: your solution is {float(x[i_max]):.3f} at t = {float(t[i_max]):.3f}, too "
+        f"{'large' if float(x[i_max]) > math.cos(omega * float(t[i_max])) else 'small'}: "
+        f"it should be close to cos(omega t) (largest error {float(error.max()):.3f}, tolerance "
+        f"{OSCILLATOR_TOLERANCE}). "
         "Train longer, or look at the activation function and the scaling of the input.",
     )
     return passed(
@@ -277,20 +277,20 @@ def check_laplace_residual(laplace_residual: Callable[[Callable, torch.Tensor], 
     ]
     for name, u_fn, expected in cases:
         xy = torch.tensor(xy_np, dtype=torch.float64, requires_grad=True)
-        r = _call(laplace_residual, (u_fn, xy), exercise, "laplace_residual")
+        r = _call(laplace_residual, (u_fn, xy), exercise, "laplace_residual(u_fn, xy)")
         r = _as_column(r, len(xy_np), exercise, "laplace_residual").detach().double().numpy()
         deviation = np.abs(r - expected)
         i = int(deviation.argmax())
         require(
             float(deviation.max()) < 1e-6 * (1 + np.abs(expected).max()),
             f"{exercise}: for {name}, your residual at (x, y) = ({x[i, 0]:.2f}, {y[i, 0]:.2f}) "
-            f"is {r[i, 0]:.6g}; it should be {expected[i, 0]:.6g}, the value of "
-            "u_xx + u_yy there.",
+            f"is {r[i, 0]:.6g}, too {'large' if r[i, 0] > expected[i, 0] else 'small'}: it should "
+            "be the value of u_xx + u_yy there.",
         )
     net = _tiny_net(2)
     xy = torch.tensor(xy_np[:10], dtype=torch.float32, requires_grad=True)
     r = _as_column(
-        _call(laplace_residual, (net, xy), exercise, "laplace_residual on a network"),
+        _call(laplace_residual, (net, xy), exercise, "laplace_residual(network, xy)"),
         10,
         exercise,
         "laplace_residual",
@@ -314,12 +314,16 @@ def check_laplace_solution(u_fn: Callable[[torch.Tensor], torch.Tensor]) -> bool
         True when the solution is accurate enough.
     """
     exercise = "Exercise 4.2"
+    require(
+        u_fn is not laplace_exact,
+        f"{exercise}: pass your trained network's solution, not ch04.laplace_exact.",
+    )
     side = torch.linspace(0, 1, 51)
     X, Y = torch.meshgrid(side, side, indexing="xy")
     xy = torch.stack([X.ravel(), Y.ravel()], dim=1)
     with torch.no_grad():
         u = _as_column(
-            _call(u_fn, (xy,), exercise, "your solution u_fn"), len(xy), exercise, "your solution u_fn"
+            _call(u_fn, (xy,), exercise, "u_fn(xy)"), len(xy), exercise, "your solution u_fn"
         ).double()
     require(bool(torch.isfinite(u).all()), f"{exercise}: your solution has non-finite values.")
     exact = laplace_exact(xy.double())
@@ -328,8 +332,9 @@ def check_laplace_solution(u_fn: Callable[[torch.Tensor], torch.Tensor]) -> bool
     require(
         float(error.max()) < LAPLACE_TOLERANCE,
         f"{exercise}: your solution is {float(u[i]):.3f} at (x, y) = ({float(xy[i, 0]):.2f}, "
-        f"{float(xy[i, 1]):.2f}); it should be close to {float(exact[i]):.3f} (largest error "
-        f"{float(error.max()):.3f}, tolerance {LAPLACE_TOLERANCE}).",
+        f"{float(xy[i, 1]):.2f}), too {'large' if float(u[i]) > float(exact[i]) else 'small'}: it "
+        f"should be close to the exact solution (largest error {float(error.max()):.3f}, "
+        f"tolerance {LAPLACE_TOLERANCE}).",
     )
     return passed(
         f"{exercise}: your network solves the Laplace problem with a largest error of "
@@ -363,9 +368,9 @@ def check_power_law_fit(fit_power_law: Callable[[np.ndarray, np.ndarray], tuple]
         (0.5, 1.5, 0.0, 0.0),
         (3.0, 0.5, 1e-2, 0.05),
     ]
-    for a, alpha, L_inf, sigma in cases:
+    for case, (a, alpha, L_inf, sigma) in enumerate(cases, start=1):
         L = (a * N ** (-alpha) + L_inf) * np.exp(sigma * noise)
-        result = _call(fit_power_law, (N.copy(), L.copy()), exercise, "fit_power_law")
+        result = _call(fit_power_law, (N.copy(), L.copy()), exercise, "fit_power_law(N, L)")
         require(
             isinstance(result, (tuple, list)) and len(result) == 4,
             f"{exercise}: fit_power_law must return a tuple (a, alpha, L_inf, alpha_err), got "
@@ -381,32 +386,40 @@ def check_power_law_fit(fit_power_law: Callable[[np.ndarray, np.ndarray], tuple]
             f"{exercise}: fit_power_law returned non-finite values "
             f"{(a_fit, alpha_fit, L_inf_fit, alpha_err)}.",
         )
-        made = f"data made with a = {a}, alpha = {alpha}, L_inf = {L_inf}"
+        made = f"synthetic scaling-law data (case {case} of {len(cases)})"
+
+        def off(fitted: float, true: float) -> str:
+            return "too large" if fitted > true else "too small"
+
         if sigma == 0:
             require(
                 abs(alpha_fit - alpha) < 0.02,
-                f"{exercise}: for noise-free {made}, your fit gives alpha = {alpha_fit:.3f}.",
+                f"{exercise}: for noise-free {made}, your fit gives alpha = {alpha_fit:.3f}, "
+                f"{off(alpha_fit, alpha)} (tolerance 0.02).",
             )
             require(
                 abs(L_inf_fit - L_inf) < 0.05 * L.min(),
-                f"{exercise}: for noise-free {made}, your fit gives L_inf = {L_inf_fit:.3g}.",
+                f"{exercise}: for noise-free {made}, your fit gives L_inf = {L_inf_fit:.3g}, "
+                f"{off(L_inf_fit, L_inf)} (tolerance 5 % of the smallest loss).",
             )
             require(
                 abs(a_fit - a) < 0.05 * a,
-                f"{exercise}: for noise-free {made}, your fit gives a = {a_fit:.3g}.",
+                f"{exercise}: for noise-free {made}, your fit gives a = {a_fit:.3g}, "
+                f"{off(a_fit, a)} (relative tolerance 5 %).",
             )
         else:
             require(
                 abs(alpha_fit - alpha) < 0.15,
-                f"{exercise}: for {made} and {sigma:.0%} noise, your fit gives "
-                f"alpha = {alpha_fit:.3f}. Fitting log L rather than L weights every decade "
-                "equally.",
+                f"{exercise}: for {made} with {sigma:.0%} noise, your fit gives "
+                f"alpha = {alpha_fit:.3f}, {off(alpha_fit, alpha)} (tolerance 0.15). Fitting "
+                "log L rather than L weights every decade equally.",
             )
             require(
                 0.005 < alpha_err < 0.5,
-                f"{exercise}: for {made} and {sigma:.0%} noise, your standard error of alpha "
-                f"is {alpha_err:.3g}; expected a value of order 0.05 (the square root of the "
-                "diagonal element of the covariance matrix returned by curve_fit).",
+                f"{exercise}: for {made} with {sigma:.0%} noise, your standard error of alpha "
+                f"is {alpha_err:.3g}, {'too large' if alpha_err >= 0.5 else 'too small'}: it should "
+                "lie between 0.005 and 0.5 (the square root of the diagonal element of the "
+                "covariance matrix returned by curve_fit).",
             )
     return passed(
         f"{exercise}: your fit recovers the exponents of synthetic scaling laws, with "

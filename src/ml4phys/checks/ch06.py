@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ml4phys import data
-from ml4phys.checks._core import passed, require
+from ml4phys.checks._core import as_numpy, call_student, digest, isolated_rng, passed, require
 from ml4phys.nn import symmetry
 from ml4phys.physics import particles
 
@@ -47,16 +47,6 @@ STUDY_N_TRAIN = 100
 _PARTICLE_THRESHOLD = 0.15
 _STUDY_MIN_ACCURACY = {"CNN + augmentation": 0.6, "C4-invariant": 0.75}
 _STUDY_MAX_PLAIN_ACCURACY = 0.6
-
-
-def _with_seed(seed: int, fn: Callable[[], Any]) -> Any:
-    """Run ``fn`` with PyTorch's global generator seeded, and restore its state afterwards."""
-    state = torch.random.get_rng_state()
-    try:
-        torch.manual_seed(seed)
-        return fn()
-    finally:
-        torch.random.set_rng_state(state)
 
 
 def _as_float(value: Any, name: str) -> float:
@@ -85,7 +75,8 @@ def _error_cases() -> list[tuple[str, Callable, torch.Tensor, Callable, Callable
         mlp = nn.Sequential(nn.Linear(15, 8), nn.Tanh(), nn.Linear(8, 2))
         return xs_img, w, w_sym, sets, mlp
 
-    xs_img, w, w_sym, sets, mlp = _with_seed(606, build)
+    with isolated_rng(606):
+        xs_img, w, w_sym, sets, mlp = build()
 
     def permute(X, g):
         return X[:, torch.roll(torch.arange(X.shape[1]), g)]
@@ -145,9 +136,19 @@ def check_equivariance_error(equivariance_error: Callable[..., Any]) -> bool:
     Args:
         equivariance_error: the student's function; returns a number.
     """
-    require(callable(equivariance_error), "equivariance_error must be a function.")
     for description, f, xs, t_in, t_out, group in _error_cases():
-        got = _as_float(equivariance_error(f, xs, t_in, t_out, group), "equivariance_error(...)")
+        got = _as_float(
+            call_student(
+                equivariance_error,
+                f,
+                xs,
+                t_in,
+                t_out,
+                group,
+                name="equivariance_error(f, xs, transform_in, transform_out, group)",
+            ),
+            "the result of equivariance_error(...)",
+        )
         want = symmetry.equivariance_error(f, xs, t_in, t_out, group)
         require(
             math.isfinite(got) and abs(got - want) <= max(1e-4 * abs(want), 1e-6),
@@ -172,7 +173,8 @@ def candidate_layers() -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
         w = torch.randn(2, 1, 3, 3)
         return w, w + w.transpose(-1, -2)
 
-    w_random, w_transpose_symmetric = _with_seed(616, build)
+    with isolated_rng(616):
+        w_random, w_transpose_symmetric = build()
     return {
         "max_pool_8x8": lambda x: F.max_pool2d(x[..., :8, :8], 2),
         "max_pool_9x9": lambda x: F.max_pool2d(x[..., :9, :9], 2),
@@ -184,14 +186,15 @@ def candidate_layers() -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
     }
 
 
-_VERDICTS = {
-    "max_pool_8x8": True,
-    "max_pool_9x9": False,
-    "upsample_nearest": True,
-    "softmax_over_pixels": True,
-    "add_transpose": False,
-    "conv_transpose_symmetric_filter": False,
-    "conv_2x2_same_padding": False,
+_VERDICT_SALT = "ml4phys.checks.ch06.layer_verdicts"
+_VERDICT_DIGESTS = {  # name -> digest((name, is_equivariant), _VERDICT_SALT): no plain verdicts here
+    "max_pool_8x8": "bda0b5e7c81da2257fe1ef5fc284e5adb0e4afa10d4be7f14be846eb0b31eff6",
+    "max_pool_9x9": "d7390a6fbd8d09370a1830c2b93b764bebea5ef478ae8e29d9989c7461c436d8",
+    "upsample_nearest": "ef5aa4c9d2acd913621f34a1363ede49a74c9d4553a404cbcc15b5f490e23583",
+    "softmax_over_pixels": "e070e6b4ab921ae47eea59ddafcd5671c9fb44578ca242b8f7b27b547508580d",
+    "add_transpose": "c59f11f8f1f7f81f85e79f16652e250b512ff8ba8ffc11b58729b0803c87953e",
+    "conv_transpose_symmetric_filter": "39e150198539a3360c67968815f7d0cdca1fc3bf3022c5745e7d8616bf58c388",
+    "conv_2x2_same_padding": "e9805f45245dce83e8ec50adc51ce053fe05bc3649c12fd7da87836e02821f74",
 }
 
 
@@ -203,20 +206,23 @@ def check_layer_verdicts(verdicts: Mapping[str, Any]) -> bool:
             on input and output images) or ``False``.
     """
     require(isinstance(verdicts, Mapping), f"verdicts must be a dict, got {type(verdicts).__name__}.")
-    missing = sorted(set(_VERDICTS) - set(verdicts))
+    missing = sorted(set(_VERDICT_DIGESTS) - set(verdicts))
     require(not missing, f"verdicts has no entry for {missing}.")
     for name, value in verdicts.items():
         require(
             isinstance(value, (bool, np.bool_)), f"verdicts[{name!r}] must be True or False, got {value!r}."
         )
-    wrong = [name for name in _VERDICTS if bool(verdicts[name]) != _VERDICTS[name]]
+    right = all(
+        digest((name, bool(verdicts[name])), _VERDICT_SALT) == stored
+        for name, stored in _VERDICT_DIGESTS.items()
+    )
     require(
-        not wrong,
-        f"{len(wrong)} of the {len(_VERDICTS)} verdicts are not right. Measure each layer with your "
+        right,
+        "not all verdicts are right yet. Measure each layer with your "
         "equivariance_error on images of the size the layer expects (8x8 for max_pool_8x8, 9x9 "
         "for max_pool_9x9, any size for the others), then think about why.",
     )
-    return passed(f"Exercise 6.1 (b): all {len(_VERDICTS)} verdicts are right.")
+    return passed(f"Exercise 6.1 (b): all {len(_VERDICT_DIGESTS)} verdicts are right.")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -239,14 +245,12 @@ def check_c4_convs(lift: Callable[..., Any], group_conv: Callable[..., Any]) -> 
         lift: the student's lifting convolution.
         group_conv: the student's group convolution.
     """
-    require(callable(lift) and callable(group_conv), "lift and group_conv must be functions.")
     gen = torch.Generator().manual_seed(626)
     x = torch.randn(2, 3, 7, 7, generator=gen, dtype=torch.float64)
     w_lift = torch.randn(4, 3, 3, 3, generator=gen, dtype=torch.float64)
     w_group = torch.randn(2, 4, 4, 5, 5, generator=gen, dtype=torch.float64)
 
-    y = lift(x, w_lift)
-    require(isinstance(y, torch.Tensor), f"lift must return a tensor, got {type(y).__name__}.")
+    y = call_student(lift, x, w_lift, name="lift(x, weight)", expects=torch.Tensor)
     require(
         tuple(y.shape) == (2, 4, 4, 7, 7),
         f"lift of images (2, 3, 7, 7) with filters (4, 3, 3, 3) must "
@@ -257,7 +261,9 @@ def check_c4_convs(lift: Callable[..., Any], group_conv: Callable[..., Any]) -> 
         "orientation 0 of lift(x, w) is not conv2d(x, w) with 'same' zero padding.",
     )
     for k in (1, 2, 3):
-        rotated = lift(symmetry.rotate90(x, k), w_lift)
+        rotated = call_student(
+            lift, symmetry.rotate90(x, k), w_lift, name="lift(x, weight)", expects=torch.Tensor
+        )
         require(
             torch.allclose(rotated, symmetry.rotate_c4_features(y, k), atol=1e-10),
             f"lift is not equivariant: lift(rotate90(x, {k})) differs from rotate_c4_features(lift(x), "
@@ -269,15 +275,20 @@ def check_c4_convs(lift: Callable[..., Any], group_conv: Callable[..., Any]) -> 
         "lift is equivariant but does not agree with the definition (ch06-eq-lift).",
     )
 
-    z = group_conv(y, w_group)
-    require(isinstance(z, torch.Tensor), f"group_conv must return a tensor, got {type(z).__name__}.")
+    z = call_student(group_conv, y, w_group, name="group_conv(y, weight)", expects=torch.Tensor)
     require(
         tuple(z.shape) == (2, 2, 4, 7, 7),
         "group_conv of (2, 4, 4, 7, 7) with filters (2, 4, 4, 5, 5) "
         f"must return shape (2, 2, 4, 7, 7); got {tuple(z.shape)}.",
     )
     for k in (1, 2, 3):
-        rotated = group_conv(symmetry.rotate_c4_features(y, k), w_group)
+        rotated = call_student(
+            group_conv,
+            symmetry.rotate_c4_features(y, k),
+            w_group,
+            name="group_conv(y, weight)",
+            expects=torch.Tensor,
+        )
         require(
             torch.allclose(rotated, symmetry.rotate_c4_features(z, k), atol=1e-9),
             f"group_conv is not equivariant: group_conv(rotate_c4_features(y, {k})) differs from "
@@ -312,12 +323,11 @@ def check_particle_model(predict_energy: Callable[[torch.Tensor], Any]) -> bool:
         predict_energy: maps positions, a float32 tensor ``(n, 6, 2)``, to energies ``(n,)`` or
             ``(n, 1)`` (a tensor or an array).
     """
-    require(callable(predict_energy), "predict_energy must be a function of a positions tensor.")
     positions, energies = particles.particle_energies(1000, 6, np.random.default_rng(60_636))
     P = torch.from_numpy(positions)
     with torch.no_grad():
-        out = predict_energy(P)
-    out = np.asarray(out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else out, dtype=float)
+        out = call_student(predict_energy, P, name="predict_energy(positions)")
+    out = as_numpy(out, "the result of predict_energy")
     require(
         out.shape in ((1000,), (1000, 1)),
         f"predict_energy must return one energy per set, shape "
@@ -329,10 +339,8 @@ def check_particle_model(predict_energy: Callable[[torch.Tensor], Any]) -> bool:
     perm = torch.from_numpy(np.random.default_rng(60_637).permuted(np.tile(np.arange(6), (1000, 1)), axis=1))
     P_perm = torch.gather(P, 1, perm[:, :, None].expand(-1, -1, 2))
     with torch.no_grad():
-        out_perm = predict_energy(P_perm)
-    out_perm = np.asarray(
-        out_perm.detach().cpu().numpy() if isinstance(out_perm, torch.Tensor) else out_perm, dtype=float
-    ).reshape(-1)
+        out_perm = call_student(predict_energy, P_perm, name="predict_energy(positions)")
+    out_perm = as_numpy(out_perm, "the result of predict_energy").reshape(-1)
     change = float(np.abs(out_perm - out).max())
     require(
         change < 1e-4 * std,
@@ -397,24 +405,32 @@ def check_augmentation_study(
         require(isinstance(model, nn.Module), f"models[{kind!r}] must be an nn.Module.")
         model.eval()
         with torch.no_grad():
-            logits = model(X_test)
+            logits = call_student(model, X_test, name=f"models[{kind!r}](X)", expects=torch.Tensor)
         require(
             tuple(logits.shape) == (len(X_test), 9),
             f"models[{kind!r}] must return logits of shape (n, 9); it returned {tuple(logits.shape)}.",
         )
         measured_acc[kind] = float((logits.argmax(1) == y_test).float().mean())
-        measured_err[kind] = symmetry.equivariance_error(model, X_test[:200], symmetry.rotate90)
+        measured_err[kind] = call_student(
+            symmetry.equivariance_error,
+            model,
+            X_test[:200],
+            symmetry.rotate90,
+            name=f"measuring the invariance error of models[{kind!r}]",
+        )
         acc = _as_float(accuracies[kind], f"accuracies[{kind!r}]")
         err = _as_float(errors[kind], f"errors[{kind!r}]")
         require(
             abs(acc - measured_acc[kind]) < 2e-3,
-            f"you report accuracy {acc:.4f} for {kind}, but the "
-            f"model scores {measured_acc[kind]:.4f} on the rotated test digits in eval mode.",
+            f"you report accuracy {acc:.4f} for {kind}, too "
+            f"{'high' if acc > measured_acc[kind] else 'low'}: that is not what the model scores on "
+            "the rotated test digits in eval mode (tolerance 2e-3).",
         )
         require(
             abs(err - measured_err[kind]) <= max(1e-3 * measured_err[kind], 1e-6),
-            f"you report invariance error {err:.3g} for {kind}, but the check measures "
-            f"{measured_err[kind]:.3g} on the first 200 test digits (quarter turns 1, 2, 3).",
+            f"you report invariance error {err:.3g} for {kind}, too "
+            f"{'large' if err > measured_err[kind] else 'small'}: that is not what the check measures "
+            "on the first 200 test digits (quarter turns 1, 2, 3; relative tolerance 1e-3).",
         )
     require(
         measured_err["C4-invariant"] < 1e-5,

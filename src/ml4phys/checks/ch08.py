@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ml4phys import data
-from ml4phys.checks._core import passed, require
+from ml4phys.checks._core import as_tensor, call_student, isolated_rng, passed, require
 from ml4phys.nn import embeddings
 from ml4phys.physics import oscillators
 
@@ -46,23 +46,6 @@ _OSCILLATOR_THRESHOLD = 0.3
 _OSCILLATOR_BURN_IN = 5.0
 
 
-def _as_tensor(value: Any, name: str) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        return value.detach()
-    try:
-        return torch.as_tensor(np.asarray(value, dtype=np.float32))
-    except Exception as err:
-        raise TypeError(f"{name} must be a tensor or an array, got {type(value).__name__}") from err
-
-
-def _with_global_rng_restored(fn: Callable[[], Any]) -> Any:
-    state = torch.random.get_rng_state()
-    try:
-        return fn()
-    finally:
-        torch.random.set_rng_state(state)
-
-
 # ----------------------------------------------------------------------------------------------
 # Exercise 8.1
 # ----------------------------------------------------------------------------------------------
@@ -75,13 +58,8 @@ def check_lstm_cell(lstm_cell: Callable[..., tuple[torch.Tensor, torch.Tensor]])
     that every gate matters) for two sizes, in float64: the outputs, and the gradients of a
     random linear function of the outputs with respect to the inputs and all weights.
     """
-    require(callable(lstm_cell), "lstm_cell must be a function.")
-
-    def make_cells():
-        torch.manual_seed(8_011)
-        return [nn.LSTMCell(3, 4).double(), nn.LSTMCell(1, 6).double()]
-
-    cells = _with_global_rng_restored(make_cells)
+    with isolated_rng(8_011):
+        cells = [nn.LSTMCell(3, 4).double(), nn.LSTMCell(1, 6).double()]
     generator = torch.Generator().manual_seed(8_012)
     for cell in cells:
         with torch.no_grad():
@@ -96,7 +74,9 @@ def check_lstm_cell(lstm_cell: Callable[..., tuple[torch.Tensor, torch.Tensor]])
             getattr(cell, n).detach().clone().requires_grad_()
             for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
         ]
-        result = lstm_cell(x, h, c, *weights)
+        result = call_student(
+            lstm_cell, x, h, c, *weights, name="lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh)"
+        )
         require(
             isinstance(result, tuple) and len(result) == 2, "lstm_cell must return a pair (h_new, c_new)."
         )
@@ -132,8 +112,12 @@ def check_lstm_cell(lstm_cell: Callable[..., tuple[torch.Tensor, torch.Tensor]])
             "h_new is not differentiable: compute it with torch "
             "operations on the given tensors (no .detach(), no NumPy).",
         )
-        grads = torch.autograd.grad(
-            (h_new * probe_h).sum() + (c_new * probe_c).sum(), inputs, allow_unused=True
+        grads = call_student(
+            torch.autograd.grad,
+            (h_new * probe_h).sum() + (c_new * probe_c).sum(),
+            inputs,
+            name="differentiating the outputs of lstm_cell",
+            kwargs={"allow_unused": True},
         )
         ref_grads = torch.autograd.grad((h_ref * probe_h).sum() + (c_ref * probe_c).sum(), reference_inputs)
         names = ["x", "h", "c", "weight_ih", "weight_hh", "bias_ih", "bias_hh"]
@@ -169,7 +153,9 @@ def check_countdown(model: nn.Module) -> bool:
     model.eval()
     try:
         with torch.no_grad():
-            scores = _as_tensor(model(torch.from_numpy(X)), "the model's output")
+            scores = as_tensor(
+                call_student(model, torch.from_numpy(X), name="model(X)"), "the model's output"
+            )
     finally:
         model.train(was_training)
     T = X.shape[1]
@@ -208,12 +194,13 @@ def check_hidden_oscillator(predict: Callable[[torch.Tensor], Any]) -> bool:
     :data:`OSCILLATOR_SETTINGS`; it must also be causal: changing the observations after a time
     must not change the inference before it.
     """
-    require(callable(predict), "predict must be a function of a tensor of observed trajectories.")
     t, x, _ = oscillators.coupled_oscillators(300, np.random.default_rng(80_031), **OSCILLATOR_SETTINGS)
     observed = torch.from_numpy(x[:, :, :1])
     hidden = x[:, :, 1]
     with torch.no_grad():
-        inferred = _as_tensor(predict(observed), "the output of predict")
+        inferred = as_tensor(
+            call_student(predict, observed, name="predict(X_observed)"), "the output of predict"
+        )
     require(
         tuple(inferred.shape) in ((300, len(t), 1), (300, len(t))),
         f"predict must return shape (n, {len(t)}, 1) for input (n, {len(t)}, 1); for n = 300 "
@@ -234,7 +221,9 @@ def check_hidden_oscillator(predict: Callable[[torch.Tensor], Any]) -> bool:
     half = len(t) // 2
     perturbed[:, half:] += 1.0
     with torch.no_grad():
-        inferred_perturbed = _as_tensor(predict(perturbed), "the output of predict")
+        inferred_perturbed = as_tensor(
+            call_student(predict, perturbed, name="predict(X_observed)"), "the output of predict"
+        )
     early_change = inferred_perturbed.reshape(300, len(t))[:, :half].numpy() - inferred[:, :half]
     require(
         np.abs(early_change).max() < 1e-4,
@@ -268,7 +257,6 @@ def check_sgns_loss(sgns_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tenso
     for values (including large scalar products, where a naive ``log(sigmoid(.))`` overflows) and
     gradients.
     """
-    require(callable(sgns_loss), "sgns_loss must be a function.")
     generator = torch.Generator().manual_seed(8_041)
     for batch, K, dim, scale in [(7, 5, 4, 1.0), (3, 2, 6, 0.3), (4, 3, 5, 12.0)]:
         tensors = [
@@ -276,8 +264,9 @@ def check_sgns_loss(sgns_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tenso
             for shape in ((batch, dim), (batch, dim), (batch, K, dim))
         ]
         inputs = [t.clone().requires_grad_() for t in tensors]
-        loss = sgns_loss(*inputs)
-        require(isinstance(loss, torch.Tensor), f"sgns_loss must return a tensor, got {type(loss).__name__}.")
+        loss = call_student(
+            sgns_loss, *inputs, name="sgns_loss(v_centre, v_context, v_negative)", expects=torch.Tensor
+        )
         require(
             loss.numel() == 1,
             f"sgns_loss must return a scalar (the mean over the batch); got shape {tuple(loss.shape)}.",
@@ -292,12 +281,18 @@ def check_sgns_loss(sgns_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tenso
         error = abs(loss.item() - reference.item())
         require(
             error < 1e-8 * max(1.0, abs(reference.item())),
-            f"for batch = {batch}, K = {K}, dim = {dim} your loss is {loss.item():.6f}, the right "
-            f"value {reference.item():.6f}. Is it the mean over the batch of the positive term "
-            "plus the sum over the K negatives, with the signs of the scalar products right?",
+            f"for batch = {batch}, K = {K}, dim = {dim} your loss is {loss.item():.6f}, too "
+            f"{'large' if loss.item() > reference.item() else 'small'}. Is it the mean over the batch "
+            "of the positive term plus the sum over the K negatives, with the signs of the scalar "
+            "products right?",
         )
         require(loss.requires_grad, "the loss is not differentiable: keep the computation in torch.")
-        grads = torch.autograd.grad(loss.sum(), inputs)
+        grads = call_student(
+            torch.autograd.grad,
+            loss.sum(),
+            inputs,
+            name="differentiating sgns_loss with respect to its three arguments",
+        )
         ref_grads = torch.autograd.grad(reference, reference_inputs)
         for name, g, g_ref in zip(("v_centre", "v_context", "v_negative"), grads, ref_grads):
             require(torch.allclose(g, g_ref, atol=1e-8), f"the gradient with respect to {name} is wrong.")
@@ -318,7 +313,6 @@ def check_analogy(analogy: Callable[[np.ndarray, list[str], str, str, str], str]
     that forgetting to normalise shows), for 60 questions, and on a case where the nearest word
     to the target is one of ``a, b, c`` (which must be excluded).
     """
-    require(callable(analogy), "analogy must be a function.")
     rng = np.random.default_rng(8_051)
     words = [f"w{i}" for i in range(40)]
     vocab = data.build_vocab([words])
@@ -327,8 +321,20 @@ def check_analogy(analogy: Callable[[np.ndarray, list[str], str, str, str], str]
     for _ in range(60):
         a, b, c = (words[i] for i in rng.choice(40, 3, replace=False))
         expected = embeddings.analogy(vectors, vocab, a, b, c)
-        got = analogy(ordered.copy(), list(words), a, b, c)
-        require(isinstance(got, str), f"analogy must return a word (a str), got {type(got).__name__}.")
+        got = call_student(
+            analogy,
+            ordered.copy(),
+            list(words),
+            a,
+            b,
+            c,
+            name="analogy(vectors, words, a, b, c)",
+            expects=str,
+        )
+        require(
+            got in words,
+            f"analogy must return one of the words of the vocabulary; it returned {got[:20]!r}.",
+        )
         require(
             got not in (a, b, c),
             f"analogy({a!r}, {b!r}, {c!r}) returned one of the query words; "
@@ -341,7 +347,16 @@ def check_analogy(analogy: Callable[[np.ndarray, list[str], str, str, str], str]
         )
     # the target v_b - v_a + v_c is closest to c itself when a and b nearly coincide
     small = np.array([[1.0, 0.0, 0.0], [0.99, 0.1, 0.0], [0.0, 1.0, 0.0], [0.1, 0.9, 0.3], [0, 0, 1.0]])
-    got = analogy(small, ["a", "b", "c", "d", "e"], "a", "b", "c")
+    got = call_student(
+        analogy,
+        small,
+        ["a", "b", "c", "d", "e"],
+        "a",
+        "b",
+        "c",
+        name="analogy(vectors, words, a, b, c)",
+        expects=str,
+    )
     require(
         got == "d", f"for a near b, the answer should be the word nearest to c other than c; got {got!r}."
     )

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ml4phys import data
-from ml4phys.checks._core import passed, require
+from ml4phys.checks._core import as_numpy, as_tensor, call_student, isolated_rng, passed, require
 from ml4phys.nn import transformer
 
 __all__ = [
@@ -44,12 +44,15 @@ _ISING_TOLERANCE = 0.06
 
 
 def _as_tensor(value: Any, name: str) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        return value.detach()
-    try:
-        return torch.as_tensor(np.asarray(value))
-    except Exception as err:
-        raise TypeError(f"{name} must be a tensor or an array, got {type(value).__name__}") from err
+    return as_tensor(value, name)
+
+
+def _as_number(value: Any, name: str) -> float:
+    """A student's number (a float, a numpy scalar or a one-element tensor) as a float."""
+    require(not isinstance(value, bool), f"{name} must be a number, got a bool.")
+    array = as_numpy(value, name)
+    require(array.size == 1, f"{name} must be one number, got an array of shape {array.shape}.")
+    return float(array.reshape(()))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -69,7 +72,6 @@ def check_attention(attend: Callable[..., Any]) -> bool:
     Args:
         attend: the student's function.
     """
-    require(callable(attend), "attend must be a function attend(q, k, v, mask=None).")
     g = torch.Generator().manual_seed(90_001)
     q = torch.randn(2, 3, 5, 8, generator=g, dtype=torch.float64)
     k = torch.randn(2, 3, 7, 8, generator=g, dtype=torch.float64)
@@ -82,7 +84,11 @@ def check_attention(attend: Callable[..., Any]) -> bool:
         ("a random boolean mask", q, k, v, random_mask),
     ]
     for label, qq, kk, vv, mask in cases:
-        result = attend(qq, kk, vv) if mask is None else attend(qq, kk, vv, mask)
+        result = (
+            call_student(attend, qq, kk, vv, name="attend(q, k, v)")
+            if mask is None
+            else call_student(attend, qq, kk, vv, mask, name="attend(q, k, v, mask)")
+        )
         require(
             isinstance(result, tuple) and len(result) == 2,
             f"attend must return a pair (out, weights); with {label} it returned a {type(result).__name__}.",
@@ -130,12 +136,8 @@ def check_attention(attend: Callable[..., Any]) -> bool:
 
 
 def _reference_model(seed: int, causal: bool) -> transformer.TinyGPT:
-    state = torch.random.get_rng_state()
-    try:
-        torch.manual_seed(seed)
+    with isolated_rng(seed):
         model = transformer.TinyGPT(7, d_model=16, n_heads=2, n_layers=2, max_len=12).double().eval()
-    finally:
-        torch.random.set_rng_state(state)
     if not causal:
         model.mask.fill_(True)  # let every position see the whole sequence
     return model
@@ -156,9 +158,8 @@ def check_causal_mask(
         make_mask: the student's mask function.
         future_influence: the student's measurement.
     """
-    require(callable(make_mask), "make_mask must be a function of the sequence length n.")
     for n in (1, 4, 9):
-        mask = _as_tensor(make_mask(n), "the mask")
+        mask = _as_tensor(call_student(make_mask, n, name="make_mask(n)"), "the mask")
         require(mask.shape == (n, n), f"make_mask({n}) has shape {tuple(mask.shape)}; expected ({n}, {n}).")
         require(
             mask.dtype == torch.bool,
@@ -171,17 +172,34 @@ def check_causal_mask(
             f"make_mask({n}) differs from the causal mask in {wrong} entries: row t "
             "(the query) may see the columns s <= t and no others.",
         )
-    require(callable(future_influence), "future_influence must be a function (model, tokens, t).")
     tokens = torch.randint(7, (3, 12), generator=torch.Generator().manual_seed(90_002))
     for t in (2, 7):
-        causal_value = float(future_influence(_reference_model(5, causal=True), tokens.clone(), t))
+        causal_value = _as_number(
+            call_student(
+                future_influence,
+                _reference_model(5, causal=True),
+                tokens.clone(),
+                t,
+                name="future_influence(model, tokens, t)",
+            ),
+            "the result of future_influence",
+        )
         require(
             math.isfinite(causal_value) and causal_value == 0.0,
             f"for a causal model your future_influence(model, tokens, t={t}) returns "
             f"{causal_value:.3g}; a causal model's outputs up to t do not change at all. Are only "
             "the outputs at positions <= t compared, and only tokens after t changed?",
         )
-        open_value = float(future_influence(_reference_model(5, causal=False), tokens.clone(), t))
+        open_value = _as_number(
+            call_student(
+                future_influence,
+                _reference_model(5, causal=False),
+                tokens.clone(),
+                t,
+                name="future_influence(model, tokens, t)",
+            ),
+            "the result of future_influence",
+        )
         require(
             open_value > 1e-4,
             f"for a model that sees the whole sequence your future_influence returns {open_value:.3g} "
@@ -209,10 +227,12 @@ def check_temperature_sampling(sample: Callable[..., Any]) -> bool:
     Args:
         sample: the student's function; ``logits`` of shape ``(..., n_classes)``.
     """
-    require(callable(sample), "sample must be a function sample(logits, temperature, generator).")
     g = torch.Generator().manual_seed(90_003)
     logits = 2 * torch.randn(50, 6, generator=g)
-    greedy = _as_tensor(sample(logits, 0.0, torch.Generator().manual_seed(0)), "the draws")
+    name = "sample(logits, temperature, generator)"
+    greedy = _as_tensor(
+        call_student(sample, logits, 0.0, torch.Generator().manual_seed(0), name=name), "the draws"
+    )
     require(
         greedy.shape == (50,),
         f"for logits of shape (50, 6) sample must return 50 indices, shape "
@@ -222,8 +242,12 @@ def check_temperature_sampling(sample: Callable[..., Any]) -> bool:
         torch.equal(greedy.long(), logits.argmax(-1)),
         "at temperature 0 sample must return the most likely class (the limit T -> 0).",
     )
-    first = _as_tensor(sample(logits, 1.0, torch.Generator().manual_seed(1)), "the draws")
-    second = _as_tensor(sample(logits, 1.0, torch.Generator().manual_seed(1)), "the draws")
+    first = _as_tensor(
+        call_student(sample, logits, 1.0, torch.Generator().manual_seed(1), name=name), "the draws"
+    )
+    second = _as_tensor(
+        call_student(sample, logits, 1.0, torch.Generator().manual_seed(1), name=name), "the draws"
+    )
     require(
         torch.equal(first, second),
         "two calls with equally seeded generators gave different "
@@ -237,7 +261,10 @@ def check_temperature_sampling(sample: Callable[..., Any]) -> bool:
     for temperature in (0.5, 1.0, 2.5):
         draws = (
             _as_tensor(
-                sample(z.expand(n, 6).clone(), temperature, torch.Generator().manual_seed(7)), "the draws"
+                call_student(
+                    sample, z.expand(n, 6).clone(), temperature, torch.Generator().manual_seed(7), name=name
+                ),
+                "the draws",
             )
             .long()
             .reshape(-1)
@@ -277,6 +304,7 @@ def check_ising_temperature(taus: Sequence[float], correlations: Sequence[float]
     """
     taus_t = _as_tensor(taus, "taus").double().reshape(-1)
     corr_t = _as_tensor(correlations, "correlations").double().reshape(-1)
+    beta_j = _as_number(beta_j, "beta_j")
     require(len(taus_t) >= 3, f"measure at least three temperatures; you gave {len(taus_t)}.")
     require(
         len(corr_t) == len(taus_t),
@@ -318,7 +346,7 @@ def addition_data(n_test: int = _N_TEST_PROBLEMS) -> tuple[np.ndarray, np.ndarra
 def _greedy_answers(model: nn.Module, prompts: torch.Tensor, n_new: int) -> torch.Tensor:
     idx = prompts
     for _ in range(n_new):
-        logits = model(idx)
+        logits = call_student(model, idx, name="model(tokens)")
         require(
             isinstance(logits, torch.Tensor) and logits.ndim == 3 and logits.shape[:2] == idx.shape,
             "model(tokens) must return logits of shape (batch, n, vocab_size).",
@@ -340,6 +368,10 @@ def check_adder(model: nn.Module, reverse_answer: bool = False) -> bool:
         reverse_answer: whether the model writes the sum least significant digit first.
     """
     require(isinstance(model, nn.Module), f"model must be an nn.Module, got {type(model).__name__}.")
+    require(
+        isinstance(reverse_answer, (bool, np.bool_)),
+        f"reverse_answer must be True or False, got a {type(reverse_answer).__name__}.",
+    )
     _, test_pairs = addition_data()
     tok = data.ADDITION_TOKENIZER
     prompts = tok.encode_batch(data.format_addition(test_pairs, with_answer=False))
