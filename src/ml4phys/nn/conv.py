@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ml4phys._validation import check_int
+from ml4phys._validation import check_int, check_tensor
 
 __all__ = [
     "InceptionBlock",
@@ -226,8 +226,7 @@ class PeriodicConv2d(nn.Module):
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4:
-            raise ValueError(f"expected input of shape (batch, channels, H, W), got {tuple(x.shape)}")
+        check_tensor(x, "x (batch, channels, H, W)", ndim=4)
         p = self.pad
         x = F.pad(x, (p, p, p, p), mode="circular")  # (batch, c_in, H + 2p, W + 2p)
         return self.conv(x)
@@ -269,6 +268,7 @@ class ResidualBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x (batch, channels, H, W)", ndim=4)
         out = self.body(x)
         if self.skip:
             out = out + x
@@ -309,6 +309,7 @@ class InceptionBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x (batch, channels, H, W)", ndim=4)
         branches = [self.branch1(x), self.branch3(x), self.branch5(x), self.branch_pool(x)]
         return torch.cat(branches, dim=1)  # (batch, 4 * branch_channels, H, W)
 
@@ -373,8 +374,7 @@ class UNet(nn.Module):
         self.head = nn.Conv2d(widths[0], out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4:
-            raise ValueError(f"expected input of shape (batch, channels, H, W), got {tuple(x.shape)}")
+        check_tensor(x, "x (batch, channels, H, W)", ndim=4)
         factor = 2**self.depth
         if x.shape[-2] % factor or x.shape[-1] % factor:
             raise ValueError(

@@ -433,6 +433,11 @@ def prune(model: KAN | KANLayer, x: torch.Tensor, threshold: float) -> list[torc
         raise ValueError(f"threshold must be a finite number >= 0, got {threshold}")
     layers = _check_model(model)
     scores = edge_importance(model, x)
+    if not all(bool(torch.isfinite(score[layer.mask > 0]).all()) for layer, score in zip(layers, scores)):
+        raise ValueError(
+            "an edge importance is NaN or infinite (are the inputs x or the weights finite?): "
+            "pruning on it would remove edges arbitrarily"
+        )
     kept = []
     for layer, score in zip(layers, scores):
         keep = (score >= threshold) & (layer.mask > 0)

@@ -195,6 +195,7 @@ def mse(y_hat: np.ndarray, y: np.ndarray) -> float:
     Returns:
         The cost, summed over outputs and averaged over the batch.
     """
+    y_hat, y = _loss_args(y_hat, y, "y_hat")
     batch_size = y_hat.shape[0]
     return float(np.sum((y_hat - y) ** 2) / (2 * batch_size))
 
@@ -212,6 +213,7 @@ def binary_cross_entropy(z: np.ndarray, y: np.ndarray) -> float:
     Returns:
         The cost, summed over outputs and averaged over the batch.
     """
+    z, y = _loss_args(z, y, "z", targets="probabilities")
     batch_size = z.shape[0]
     return float(np.sum(np.logaddexp(0.0, z) - y * z) / batch_size)
 
@@ -229,6 +231,7 @@ def cross_entropy(z: np.ndarray, y: np.ndarray) -> float:
     Returns:
         ``-1/B sum y log softmax(z)``.
     """
+    z, y = _loss_args(z, y, "z", targets="distributions")
     batch_size = z.shape[0]
     z_shifted = z - z.max(axis=-1, keepdims=True)  # (batch, n_classes)
     log_y_hat = z_shifted - np.log(np.exp(z_shifted).sum(axis=-1, keepdims=True))
@@ -556,6 +559,26 @@ def _check_params(params: Params) -> None:
                 f"layer {l}: W has {W.shape[0]} input rows, but layer {l - 1} has {n_prev} outputs"
             )
         n_prev = W.shape[1]
+
+
+def _loss_args(
+    pred: np.ndarray, y: np.ndarray, name: str, targets: str = "any"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check the arguments of a loss: equal 2-d shapes (no broadcasting), finite values, and
+    targets in [0, 1] (``"probabilities"``) or rows summing to one (``"distributions"``)."""
+    pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if pred.ndim != 2 or pred.shape != y.shape:
+        raise ValueError(
+            f"{name} and y must have the same shape (batch, n_out), got {pred.shape} and {y.shape}: "
+            "reshape them (broadcasting would average over the wrong pairs)"
+        )
+    if not (np.all(np.isfinite(pred)) and np.all(np.isfinite(y))):
+        raise ValueError(f"{name} and y must be finite (no NaN or inf)")
+    if targets != "any" and (y.min(initial=0.0) < 0 or y.max(initial=0.0) > 1):
+        raise ValueError(f"targets y must lie in [0, 1], got values in [{y.min()}, {y.max()}]")
+    if targets == "distributions" and not np.allclose(y.sum(axis=-1), 1.0):
+        raise ValueError("each row of y must be one-hot (or class probabilities summing to 1)")
+    return pred, y
 
 
 def _check_grads(params: Params, grads: Params) -> None:

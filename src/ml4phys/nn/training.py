@@ -17,6 +17,7 @@ The loss function is expected to average over the batch (PyTorch's default ``red
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Union
@@ -28,13 +29,17 @@ from tqdm.auto import tqdm
 
 from ml4phys.runtime import in_book_build
 
-__all__ = ["ACTIVATIONS", "History", "accuracy", "evaluate", "fit", "make_mlp"]
+__all__ = ["ACTIVATIONS", "DIVERGENCE_FACTOR", "History", "accuracy", "evaluate", "fit", "make_mlp"]
 
 Data = Union[tuple[torch.Tensor, torch.Tensor], DataLoader]  # noqa: UP007 - a runtime alias (py3.10 floor)
 """Training or validation data: a pair ``(X, y)`` of tensors (first axis = samples) or a DataLoader."""
 
 Metric = Callable[[torch.Tensor, torch.Tensor], float]
 """A metric ``fn(y_hat, y) -> float`` computed on a whole data set, e.g. :func:`accuracy`."""
+
+DIVERGENCE_FACTOR = 1e6
+"""``fit`` calls a run diverged when a mini-batch loss exceeds this factor times the epoch's first
+(or times 1, when the first is smaller)."""
 
 EVAL_BATCH_SIZE = 256
 """Batch size of the forward passes that evaluate a model (no effect on the result)."""
@@ -65,6 +70,8 @@ class History:
         best_epoch: index into ``val_loss`` of the lowest validation loss (``None`` without
             validation data).
         stopped_early: whether early stopping ended the training before ``n_epochs``.
+        diverged: whether ``fit(..., on_divergence="stop")`` ended the training because the
+            loss diverged.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -72,6 +79,7 @@ class History:
     metrics: dict[str, list[float]] = field(default_factory=dict)
     best_epoch: int | None = None
     stopped_early: bool = False
+    diverged: bool = False
 
     @property
     def n_epochs(self) -> int:
@@ -152,6 +160,8 @@ def accuracy(y_hat_logits: torch.Tensor, y: torch.Tensor) -> float:
         )
     if y.shape != predicted.shape:
         raise ValueError(f"y must hold one label per sample, shape ({n},), got {tuple(y.shape)}")
+    n_classes = y_hat_logits.shape[1] if y_hat_logits.ndim == 2 and y_hat_logits.shape[1] > 1 else 2
+    _check_labels(y, n_classes)
     return (predicted == y.to(predicted.device).long()).float().mean().item()
 
 
@@ -179,7 +189,7 @@ def evaluate(
     _check_model(model)
     _check_callable(loss_fn, "loss_fn")
     _check_positive_int(batch_size, "batch_size")
-    data = _check_data(data, "data")
+    data = _check_data(data, "data", model)
     y_hat, y = _predict(model, data, batch_size)
     return float(loss_fn(y_hat, y))
 
@@ -197,6 +207,7 @@ def fit(
     generator: torch.Generator | None = None,
     progress: bool | None = None,
     restore_best: bool = True,
+    on_divergence: str = "raise",
 ) -> History:
     """Train ``model`` by mini-batch gradient descent and record the losses.
 
@@ -209,8 +220,9 @@ def fit(
         model: the network to train (in place).
         loss_fn: ``loss_fn(y_hat, y)`` returning the batch-averaged loss, e.g. ``nn.MSELoss()``.
         optimizer: an optimizer built on ``model.parameters()``.
-        train_data: ``(X, y)`` tensors (or NumPy arrays) with samples along the first axis, or a
-            DataLoader yielding ``(X_batch, y_batch)``.
+        train_data: ``(X, y)`` tensors (or NumPy arrays, whose floating-point values are
+            converted to the model's dtype) with samples along the first axis, or a DataLoader
+            yielding ``(X_batch, y_batch)``.
         val_data: validation data in the same forms, or ``None``.
         n_epochs: maximal number of passes through the training data, >= 1.
         batch_size: mini-batch size for tensor input (a DataLoader brings its own).
@@ -226,60 +238,49 @@ def fit(
             book build (``ML4PHYS_BUILD=1``).
         restore_best: with validation data, load the weights of the epoch with the lowest
             validation loss at the end.
+        on_divergence: what to do when a mini-batch loss becomes NaN or infinite, or grows
+            beyond ``DIVERGENCE_FACTOR`` times the epoch's first: ``"raise"`` (a
+            ``FloatingPointError`` naming the epoch and the loss) or ``"stop"`` (end training,
+            set ``history.diverged``, keep the best weights).
 
     Returns:
         The :class:`History`. The model is left in ``eval()`` mode.
-    """
-    _check_model(model)
-    _check_callable(loss_fn, "loss_fn")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    _check_positive_int(n_epochs, "n_epochs")
-    _check_positive_int(batch_size, "batch_size")
-    train_data = _check_data(train_data, "train_data")
-    if val_data is not None:
-        val_data = _check_data(val_data, "val_data")
-    if patience is not None:
-        _check_positive_int(patience, "patience")
-        if val_data is None:
-            raise ValueError("early stopping (patience) needs val_data")
-    metrics = dict(metrics or {})
-    for name, fn in metrics.items():
-        _check_callable(fn, f"metrics[{name!r}]")
-    if generator is not None:
-        if not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-        if isinstance(train_data, DataLoader):
-            raise ValueError("generator shuffles tensor input only: pass it to the DataLoader instead")
-    show = (not in_book_build()) if progress is None else bool(progress)
 
+    Raises:
+        TypeError, ValueError: on bad arguments, before any training; in particular when the
+            optimizer holds none of the model's trainable parameters.
+        FloatingPointError: when training diverges and ``on_divergence="raise"``.
+    """
+    train_data, val_data, metrics = _check_fit_args(
+        model, loss_fn, optimizer, train_data, val_data, n_epochs, batch_size, patience, metrics,
+        generator, on_divergence,
+    )  # fmt: skip
+    show = (not in_book_build()) if progress is None else bool(progress)
     history = History(metrics={name: [] for name in metrics})
-    best_state = None
-    epochs_without_improvement = 0
+    best_state, epochs_without_improvement = None, 0
     with tqdm(range(n_epochs), desc="training", unit="epoch", disable=not show) as bar:
         for epoch in bar:
-            history.train_loss.append(
-                _train_one_epoch(model, loss_fn, optimizer, train_data, batch_size, generator)
-            )
-            postfix = {"train_loss": f"{history.train_loss[-1]:.4g}"}
-
-            eval_data = val_data if val_data is not None else train_data
+            try:
+                train_loss = _train_one_epoch(model, loss_fn, optimizer, train_data, batch_size, generator)
+            except _Diverged as diverged:
+                if on_divergence == "raise":
+                    raise FloatingPointError(f"training diverged in epoch {epoch}: {diverged}") from None
+                history.diverged = True
+                break
+            history.train_loss.append(train_loss)
             if val_data is not None or metrics:
-                y_hat, y = _predict(model, eval_data, EVAL_BATCH_SIZE)
+                y_hat, y = _predict(model, val_data if val_data is not None else train_data, EVAL_BATCH_SIZE)
                 for name, fn in metrics.items():
                     history.metrics[name].append(float(fn(y_hat, y)))
             if val_data is not None:
                 history.val_loss.append(float(loss_fn(y_hat, y)))
-                postfix["val_loss"] = f"{history.val_loss[-1]:.4g}"
                 if history.best_epoch is None or history.val_loss[-1] < history.val_loss[history.best_epoch]:
-                    history.best_epoch = epoch
-                    epochs_without_improvement = 0
+                    history.best_epoch, epochs_without_improvement = epoch, 0
                     if restore_best:
                         best_state = copy.deepcopy(model.state_dict())
                 else:
                     epochs_without_improvement += 1
-            bar.set_postfix(postfix)
-
+            bar.set_postfix(_postfix(history))
             if patience is not None and epochs_without_improvement >= patience:
                 history.stopped_early = epoch < n_epochs - 1
                 break
@@ -305,13 +306,14 @@ def _train_one_epoch(
 ) -> float:
     """One pass through the training data; returns the batch-size-weighted mean loss."""
     model.train()
-    total_loss, n_samples = 0.0, 0
+    total_loss, n_samples, first_loss = 0.0, 0, None
     for X_batch, y_batch in _batches(model, data, batch_size, shuffle=True, generator=generator):
         y_hat = model(X_batch)  # (batch, n_out)
         loss = loss_fn(y_hat, y_batch)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        first_loss = _check_divergence(loss.item(), first_loss)
         total_loss += loss.item() * len(X_batch)
         n_samples += len(X_batch)
     if n_samples == 0:
@@ -364,6 +366,16 @@ def _model_device(model: torch.nn.Module) -> torch.device:
     return parameter.device if parameter is not None else torch.device("cpu")
 
 
+def _check_labels(y: torch.Tensor, n_classes: int) -> None:
+    """Class labels must be whole numbers in ``0..n_classes - 1`` (no silent truncation)."""
+    if y.is_floating_point() and not bool(torch.all(y == y.round())):
+        raise ValueError("y must hold whole-number class labels, got non-integer values")
+    if len(y) and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(
+            f"class labels must lie in 0..{n_classes - 1} for this output, got {int(y.min())}..{int(y.max())}"
+        )
+
+
 def _check_model(model: object) -> None:
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -379,23 +391,29 @@ def _check_positive_int(value: object, name: str) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _as_tensor(value: object, name: str) -> torch.Tensor:
+def _as_tensor(value: object, name: str, float_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """A tensor from a tensor or a NumPy array (floating arrays in ``float_dtype`` when given)."""
     if isinstance(value, torch.Tensor):
         return value
     if isinstance(value, np.ndarray):
-        return torch.as_tensor(value)
+        tensor = torch.as_tensor(value)
+        if float_dtype is not None and tensor.is_floating_point():
+            tensor = tensor.to(float_dtype)
+        return tensor
     raise TypeError(f"{name} must be a torch.Tensor (or NumPy array), got {type(value).__name__}")
 
 
-def _check_data(data: object, name: str) -> Data:
-    """Validate ``(X, y)`` or a DataLoader; NumPy arrays become tensors."""
+def _check_data(data: object, name: str, model: torch.nn.Module | None = None) -> Data:
+    """Validate ``(X, y)`` or a DataLoader. NumPy arrays become tensors, their floating-point
+    values in the model's dtype; a floating tensor of another dtype than the model is refused."""
     if isinstance(data, DataLoader):
         return data
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(
             f"{name} must be a pair (X, y) of tensors or a torch DataLoader, got {type(data).__name__}"
         )
-    X, y = _as_tensor(data[0], f"{name}[0] (X)"), _as_tensor(data[1], f"{name}[1] (y)")
+    dtype = _model_dtype(model)
+    X, y = (_as_tensor(v, f"{name}[{i}] ({'Xy'[i]})", dtype) for i, v in enumerate(data))
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(
             f"{name}: X and y need a first axis over samples, got shapes {tuple(X.shape)}, {tuple(y.shape)}"
@@ -404,4 +422,78 @@ def _check_data(data: object, name: str) -> Data:
         raise ValueError(f"{name}: X and y must hold the same number of samples, got {len(X)} and {len(y)}")
     if len(X) == 0:
         raise ValueError(f"{name} is empty")
+    if dtype is not None and X.is_floating_point() and X.dtype != dtype:
+        raise TypeError(
+            f"{name}: X has dtype {X.dtype} but the model's parameters are {dtype}: "
+            f"convert one of them (X.to({dtype}) or model.to({X.dtype}))"
+        )
     return X, y
+
+
+def _model_dtype(model: torch.nn.Module | None) -> torch.dtype | None:
+    parameter = None if model is None else next(model.parameters(), None)
+    return None if parameter is None else parameter.dtype
+
+
+class _Diverged(Exception):
+    """Raised inside an epoch when the loss is no longer finite or has blown up."""
+
+
+def _check_divergence(loss: float, first_loss: float | None) -> float:
+    """Raise :class:`_Diverged` for a NaN/infinite loss or one far above the first; return the first."""
+    if not math.isfinite(loss):
+        raise _Diverged(f"the loss is {loss}; lower the learning rate or check the data for NaN")
+    first_loss = loss if first_loss is None else first_loss
+    if loss > DIVERGENCE_FACTOR * max(abs(first_loss), 1.0):
+        raise _Diverged(f"the loss grew from {first_loss:.3g} to {loss:.3g}; lower the learning rate")
+    return first_loss
+
+
+def _postfix(history: History) -> dict[str, str]:
+    """The progress bar's text: the latest losses."""
+    postfix = {"train_loss": f"{history.train_loss[-1]:.4g}"}
+    if history.val_loss:
+        postfix["val_loss"] = f"{history.val_loss[-1]:.4g}"
+    return postfix
+
+
+def _check_fit_args(
+    model, loss_fn, optimizer, train_data, val_data, n_epochs, batch_size, patience, metrics, generator,
+    on_divergence,
+):  # fmt: skip
+    """Validate the arguments of :func:`fit`; return the data as tensors and the metrics as a dict."""
+    _check_model(model)
+    _check_callable(loss_fn, "loss_fn")
+    _check_optimizer(optimizer, model)
+    _check_positive_int(n_epochs, "n_epochs")
+    _check_positive_int(batch_size, "batch_size")
+    train_data = _check_data(train_data, "train_data", model)
+    val_data = None if val_data is None else _check_data(val_data, "val_data", model)
+    if patience is not None:
+        _check_positive_int(patience, "patience")
+        if val_data is None:
+            raise ValueError("early stopping (patience) needs val_data")
+    metrics = dict(metrics or {})
+    for name, fn in metrics.items():
+        _check_callable(fn, f"metrics[{name!r}]")
+    if generator is not None:
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        if isinstance(train_data, DataLoader):
+            raise ValueError("generator shuffles tensor input only: pass it to the DataLoader instead")
+    if on_divergence not in ("raise", "stop"):
+        raise ValueError(f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+    return train_data, val_data, metrics
+
+
+def _check_optimizer(optimizer: object, model: torch.nn.Module) -> None:
+    """The optimizer must be a torch optimizer that updates (some of) the model's parameters."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if trainable and not any(id(p) in held for p in trainable):
+        raise ValueError(
+            "the optimizer holds none of the model's trainable parameters, so training would change "
+            "nothing: build it as torch.optim.Adam(model.parameters(), ...) for this model"
+        )

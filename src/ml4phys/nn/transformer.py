@@ -359,6 +359,11 @@ class TinyGPT(nn.Module):
         n = idx.shape[1]
         if n > self.max_len:
             raise ValueError(f"sequence of length {n} is longer than max_len = {self.max_len}")
+        vocab_size = self.token_embedding.num_embeddings
+        if idx.numel() and (idx.min() < 0 or idx.max() >= vocab_size):
+            raise ValueError(
+                f"token ids must lie in 0..{vocab_size - 1} (the vocabulary), got {int(idx.min())}..{int(idx.max())}"
+            )
         x = self.token_embedding(idx) + self.position_embedding[:n]  # (batch, n, d_model)
         mask = self.mask[:n, :n]
         attention = []
