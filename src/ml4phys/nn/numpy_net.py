@@ -343,28 +343,16 @@ def forward(
         ``y_hat`` of shape ``(batch, n_out)`` (or ``(n_out,)`` for a single sample), and the
         :class:`ForwardCache` when ``return_cache`` is true.
     """
-    _check_activations(activation, output_activation)
-    _check_params(params)
-    single_sample = np.ndim(X) == 1
-    X = _as_batch(X, params)
-    f_hidden, _ = ACTIVATIONS[activation]
-    f_out, _ = ACTIVATIONS[output_activation]
-    n_layers = len(params)
-
+    X, single_sample = _forward_args(params, X, activation, output_activation)
+    f_hidden, f_out = ACTIVATIONS[activation][0], ACTIVATIONS[output_activation][0]
     z: list[np.ndarray | None] = [None]
     a = [X]  # a^(0) = X, (batch, n_in)
-    for l in range(1, n_layers + 1):
-        W, b = params[l - 1]  # W^(l): (n_{l-1}, n_l), b^(l): (n_l,)
-        f = f_out if l == n_layers else f_hidden
+    for l, (W, b) in enumerate(params, start=1):  # W^(l): (n_{l-1}, n_l), b^(l): (n_l,)
+        f = f_out if l == len(params) else f_hidden
         z.append(a[l - 1] @ W + b)  # z^(l) = a^(l-1) W^(l) + b^(l), (batch, n_l)
         a.append(f(z[l]))  # a^(l) = f(z^(l)), (batch, n_l)
-
-    y_hat = a[-1]  # (batch, n_out)
-    if single_sample:
-        y_hat = y_hat[0]  # (n_out,)
-    if return_cache:
-        return y_hat, ForwardCache(z=z, a=a)
-    return y_hat
+    y_hat = a[-1][0] if single_sample else a[-1]  # (batch, n_out), or (n_out,) for one sample
+    return (y_hat, ForwardCache(z=z, a=a)) if return_cache else y_hat
 
 
 # ----------------------------------------------------------------------------------------------
@@ -579,6 +567,15 @@ def _loss_args(
     if targets == "distributions" and not np.allclose(y.sum(axis=-1), 1.0):
         raise ValueError("each row of y must be one-hot (or class probabilities summing to 1)")
     return pred, y
+
+
+def _forward_args(
+    params: Params, X: np.ndarray, activation: str, output_activation: str
+) -> tuple[np.ndarray, bool]:
+    """Check the arguments of :func:`forward`; return ``X`` as a batch and whether it was one sample."""
+    _check_activations(activation, output_activation)
+    _check_params(params)
+    return _as_batch(X, params), np.ndim(X) == 1
 
 
 def _check_grads(params: Params, grads: Params) -> None:
