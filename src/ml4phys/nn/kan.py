@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from scipy.optimize import least_squares
 from torch import nn
 
-from ml4phys._validation import check_int
+from ml4phys._validation import check_int, check_range
 
 __all__ = [
     "uniform_knots",
@@ -55,16 +55,6 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_range(grid_range: Any) -> tuple[float, float]:
-    try:
-        a, b = (float(v) for v in grid_range)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"grid_range must be a pair (low, high) of numbers, got {grid_range!r}") from err
-    if not (math.isfinite(a) and math.isfinite(b) and a < b):
-        raise ValueError(f"grid_range must be finite with low < high, got {grid_range!r}")
-    return a, b
-
-
 def uniform_knots(
     grid_size: int, spline_order: int, grid_range: Sequence[float] = (-1.0, 1.0)
 ) -> torch.Tensor:
@@ -82,7 +72,7 @@ def uniform_knots(
     """
     G = check_int(grid_size, "grid_size", minimum=1)
     k = check_int(spline_order, "spline_order", minimum=0)
-    a, b = _check_range(grid_range)
+    a, b = check_range(grid_range, "grid_range")
     h = (b - a) / G
     return a + h * torch.arange(-k, G + k + 1, dtype=torch.float64)
 

@@ -27,6 +27,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from ml4phys._validation import check_callable, check_int
 from ml4phys.runtime import in_book_build
 
 __all__ = ["ACTIVATIONS", "DIVERGENCE_FACTOR", "History", "accuracy", "evaluate", "fit", "make_mlp"]
@@ -187,8 +188,8 @@ def evaluate(
         The loss as a float.
     """
     _check_model(model)
-    _check_callable(loss_fn, "loss_fn")
-    _check_positive_int(batch_size, "batch_size")
+    check_callable(loss_fn, "loss_fn")
+    check_int(batch_size, "batch_size")
     data = _check_data(data, "data", model)
     y_hat, y = _predict(model, data, batch_size)
     return float(loss_fn(y_hat, y))
@@ -381,16 +382,6 @@ def _check_model(model: object) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
 
-def _check_callable(fn: object, name: str) -> None:
-    if not callable(fn):
-        raise TypeError(f"{name} must be callable (y_hat, y) -> loss/metric, got {type(fn).__name__}")
-
-
-def _check_positive_int(value: object, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
 def _as_tensor(value: object, name: str, float_dtype: torch.dtype | None = None) -> torch.Tensor:
     """A tensor from a tensor or a NumPy array (floating arrays in ``float_dtype`` when given)."""
     if isinstance(value, torch.Tensor):
@@ -463,19 +454,19 @@ def _check_fit_args(
 ):  # fmt: skip
     """Validate the arguments of :func:`fit`; return the data as tensors and the metrics as a dict."""
     _check_model(model)
-    _check_callable(loss_fn, "loss_fn")
+    check_callable(loss_fn, "loss_fn")
     _check_optimizer(optimizer, model)
-    _check_positive_int(n_epochs, "n_epochs")
-    _check_positive_int(batch_size, "batch_size")
+    check_int(n_epochs, "n_epochs")
+    check_int(batch_size, "batch_size")
     train_data = _check_data(train_data, "train_data", model)
     val_data = None if val_data is None else _check_data(val_data, "val_data", model)
     if patience is not None:
-        _check_positive_int(patience, "patience")
+        check_int(patience, "patience")
         if val_data is None:
             raise ValueError("early stopping (patience) needs val_data")
     metrics = dict(metrics or {})
     for name, fn in metrics.items():
-        _check_callable(fn, f"metrics[{name!r}]")
+        check_callable(fn, f"metrics[{name!r}]")
     if generator is not None:
         if not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")

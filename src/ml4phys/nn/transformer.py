@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ml4phys._validation import check_int
+from ml4phys._validation import check_int, check_nonnegative
 
 __all__ = [
     "sinusoidal_positional_encoding",
@@ -38,15 +37,6 @@ __all__ = [
     "sample_with_temperature",
     "train_next_token",
 ]
-
-
-def _check_temperature(temperature: object) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)):
-        raise TypeError(f"temperature must be a number >= 0, got {type(temperature).__name__}")
-    temperature = float(temperature)
-    if not math.isfinite(temperature) or temperature < 0:
-        raise ValueError(f"temperature must be a finite number >= 0, got {temperature}")
-    return temperature
 
 
 def _check_generator(generator: object) -> torch.Generator | None:
@@ -430,7 +420,7 @@ def sample_with_temperature(
         raise TypeError(f"logits must be a torch.Tensor, got {type(logits).__name__}")
     if logits.ndim < 1 or logits.shape[-1] < 1:
         raise ValueError(f"logits must have shape (..., n_classes), got {tuple(logits.shape)}")
-    temperature = _check_temperature(temperature)
+    temperature = check_nonnegative(temperature, "temperature")
     generator = _check_generator(generator)
     if temperature == 0:
         return logits.argmax(dim=-1)
