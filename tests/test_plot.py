@@ -274,3 +274,77 @@ def test_plot_decision_boundary_multiclass_and_constant_model():
 def test_plot_decision_boundary_rejects_bad_input(X, y, model_fn, error, match):
     with pytest.raises(error, match=match):
         plot.plot_decision_boundary(model_fn, X, y, n=5)
+
+
+# ----------------------------------------------------------------------------------------------
+# Bad input found by the sweep: each is refused with a message naming the argument
+# ----------------------------------------------------------------------------------------------
+
+NAN = float("nan")
+_HISTORY = {"train_loss": [1.0, 0.5], "val_loss": [1.2, 0.7]}
+_X = np.random.default_rng(0).random((3, 2))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda: plot.plot_history({"train_loss": np.ones((2, 2)), "val_loss": []}),
+            ValueError,
+            "train_loss",
+        ),
+        (lambda: plot.plot_history({**_HISTORY, "best_epoch": 7}), ValueError, "best_epoch"),
+        (lambda: plot.plot_history({**_HISTORY, "best_epoch": 0.5}), ValueError, "best_epoch"),
+        (lambda: plot.plot_history(_HISTORY, log="no"), TypeError, "log"),
+        (lambda: plot.plot_image_grid(np.zeros((3, 4, 4)), vmin=1, vmax=0), ValueError, "vmin"),
+        (lambda: plot.plot_image_grid(np.zeros((3, 4, 4)), vmin=NAN, vmax=1), ValueError, "vmin"),
+        (
+            lambda: plot.plot_2d_function(lambda X: X[:, 0], n=10, points=(np.zeros(3), np.zeros(3))),
+            ValueError,
+            r"points\[0\]",
+        ),
+        (
+            lambda: plot.plot_2d_function(lambda X: X[:, 0], n=10, points=(np.zeros((3, 2)), np.zeros(2))),
+            ValueError,
+            r"points\[1\]",
+        ),
+        (lambda: plot.draw_network([2, 0, 1]), ValueError, r"layer_sizes\[1\]"),
+        (lambda: plot.draw_network([2, 1.5]), TypeError, r"layer_sizes\[1\]"),
+        (
+            lambda: plot.plot_decision_boundary(lambda X: X[:, 0], _X, np.zeros(3), threshold=NAN),
+            ValueError,
+            "threshold",
+        ),
+        (
+            lambda: plot.plot_decision_boundary(lambda X: X[:, 0], _X, np.zeros(3), margin=-1),
+            ValueError,
+            "margin",
+        ),
+    ],
+    ids=[
+        "history-2d",
+        "best-epoch-out-of-range",
+        "best-epoch-float",
+        "log-str",
+        "vmin-above-vmax",
+        "vmin-nan",
+        "points-X-shape",
+        "points-y-length",
+        "layer-size-zero",
+        "layer-size-float",
+        "threshold-nan",
+        "margin-negative",
+    ],
+)
+def test_bad_input_found_by_the_sweep_is_refused(call, error, match):
+    try:
+        with pytest.raises(error, match=match):
+            call()
+    finally:
+        plt.close("all")
+
+
+def test_history_attribute_none_counts_as_empty():
+    ax = plot.plot_history({"train_loss": [1.0, 0.5], "val_loss": None, "best_epoch": 1})
+    assert len(ax.get_lines()) == 2  # the training curve and the best-epoch marker
+    plt.close("all")

@@ -84,3 +84,35 @@ def test_glue_without_myst_nb_only_displays(monkeypatch, capsys):
     assert capsys.readouterr().out == ""
     glue("ch00_shown", 2.5, display=True)
     assert "2.5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: ml4phys.setup(3, plot_style="no"), TypeError, "plot_style"),
+        (lambda: ml4phys.setup(3, n_threads=0, plot_style=False), ValueError, "n_threads"),
+        (lambda: seed_everything(2**70), ValueError, "seed"),
+        (lambda: get_device("no"), TypeError, "prefer_gpu"),
+        (lambda: ml4phys.glue("x", 1.0, display="yes"), TypeError, "display"),
+    ],
+    ids=["plot-style-str", "n-threads-zero", "seed-too-large", "prefer-gpu-str", "display-str"],
+)
+def test_bad_arguments_are_refused(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_bad_argument_to_setup_leaves_the_generators_alone():
+    with torch.random.fork_rng():
+        torch.manual_seed(11)
+        expected = torch.rand(2)
+        torch.manual_seed(11)
+        with pytest.raises(ValueError, match="n_threads"):
+            ml4phys.setup(3, n_threads=0, plot_style=False)
+        assert torch.equal(torch.rand(2), expected)
+
+
+def test_get_device_with_a_bad_override_names_the_variable(monkeypatch):
+    monkeypatch.setenv("ML4PHYS_DEVICE", "nope")
+    with pytest.raises(ValueError, match="ML4PHYS_DEVICE"):
+        get_device()

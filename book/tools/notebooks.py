@@ -20,10 +20,24 @@ whole nbgrader application (a Jupyter server extension, a database layer) into t
 environment for a twenty-line text substitution, so the substitution is written out here and
 tested in ``tests/book/test_notebooks.py``.
 
+A line that looks like a marker but is not exactly one (``## BEGIN SOLUTION``, ``### begin
+solution``, ``###BEGIN SOLUTION``, a label after ``END SOLUTION``), a BEGIN without its END or
+an END without its BEGIN, and a marker in a markdown or raw cell are refused with an error that
+names the notebook, the cell and the line: each would otherwise leave the answer in the student
+notebook without a word.
+
+``sync`` writes only the generated notebooks, and overwrites one only when it is still in the
+form this script writes (no outputs, no execution counts, no cell ids, no kernel metadata): a
+notebook that was opened and saved in Jupyter, or that is a link, holds somebody's work and is
+left alone with an error, unless ``--force`` is given.
+
 Command line::
 
     python book/tools/notebooks.py sync    # regenerate exercises/ and lectures/*.ipynb
     python book/tools/notebooks.py check   # exit 1 when a generated notebook is out of date
+
+Both exit with status 2 and a message when there is nothing to work on (no such folder, no
+notebooks in it) or a source is malformed.
 """
 
 from __future__ import annotations
@@ -39,6 +53,8 @@ import nbformat
 
 __all__ = [
     "BEGIN_MARKER",
+    "MarkerError",
+    "OverwriteError",
     "END_MARKER",
     "strip_solutions",
     "make_student_notebook",
@@ -52,7 +68,19 @@ BEGIN_MARKER = "### BEGIN SOLUTION"
 END_MARKER = "### END SOLUTION"
 _BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[ \t]*(?P<label>.*?)[ \t]*$")
 _END_RE = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
+# Anything a reader would take for a marker: a comment (or bare text) that says BEGIN or END
+# SOLUTION in any case, spacing or number of hashes. Lines matching this but neither regular
+# expression above are near misses.
+_LOOKS_LIKE_MARKER_RE = re.compile(r"^[ \t]*#*[ \t]*(?:BEGIN|END)[ \t_-]*SOLUTION\b", re.IGNORECASE)
 NBFORMAT_VERSION = 4
+
+
+class MarkerError(ValueError):
+    """A solution marker that is malformed, unbalanced or in the wrong kind of cell."""
+
+
+class OverwriteError(RuntimeError):
+    """``sync`` would overwrite a file that this script did not write as it is now."""
 
 
 def strip_solutions(source: str, default_label: str = "this exercise") -> tuple[str, bool]:
@@ -68,31 +96,40 @@ def strip_solutions(source: str, default_label: str = "this exercise") -> tuple[
         whether any stub sits at the top level of the cell (so that running the cell raises).
 
     Raises:
-        ValueError: on an unmatched or nested marker.
+        MarkerError: (a ``ValueError``) on an unmatched or nested marker, or a line that looks
+            like a marker but is not exactly one; the message gives the line number.
     """
     if not isinstance(source, str):
         raise TypeError(f"source must be a str, got {type(source).__name__}")
     out: list[str] = []
     inside = False
+    begin_line = 0
     top_level = False
     for number, line in enumerate(source.splitlines(), start=1):
         begin = _BEGIN_RE.match(line)
         if begin:
             if inside:
-                raise ValueError(f"line {number}: nested '{BEGIN_MARKER}'")
-            inside = True
+                raise MarkerError(
+                    f"line {number}: nested '{BEGIN_MARKER}' (the one on line {begin_line} is open)"
+                )
+            inside, begin_line = True, number
             indent = begin["indent"]
             label = begin["label"] or default_label
             out.append(f'{indent}raise NotImplementedError("{label}")')
             top_level = top_level or indent == ""
         elif _END_RE.match(line):
             if not inside:
-                raise ValueError(f"line {number}: '{END_MARKER}' without '{BEGIN_MARKER}'")
+                raise MarkerError(f"line {number}: '{END_MARKER}' without '{BEGIN_MARKER}' before it")
             inside = False
+        elif _LOOKS_LIKE_MARKER_RE.match(line):
+            raise MarkerError(
+                f"line {number}: {line.strip()!r} looks like a solution marker but is not one; "
+                f"write exactly '{BEGIN_MARKER} [exercise id]' or '{END_MARKER}'"
+            )
         elif not inside:
             out.append(line)
     if inside:
-        raise ValueError(f"'{BEGIN_MARKER}' without '{END_MARKER}'")
+        raise MarkerError(f"line {begin_line}: '{BEGIN_MARKER}' without '{END_MARKER}' after it")
     return "\n".join(out), top_level
 
 
@@ -116,26 +153,45 @@ def _clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def make_student_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def make_student_notebook(
+    solution: nbformat.NotebookNode, name: str = "the solution notebook"
+) -> nbformat.NotebookNode:
     """The student notebook derived from a worked-solution notebook.
 
     Args:
         solution: the solution notebook (nbformat 4).
+        name: what to call the notebook in error messages (its path).
 
     Returns:
         A new notebook: solution blocks replaced by stubs, cells tagged ``solution`` removed,
         stub and ``self-check`` cells tagged ``raises-exception``, outputs cleared, the title
         cell marked as the student version.
+
+    Raises:
+        MarkerError: (a ``ValueError``) when a kept cell has a malformed or unbalanced marker,
+            or a marker outside a code cell; the message names the notebook, the cell (its
+            number, from 1, in the solution notebook) and the line.
+        ValueError: when the notebook has no solution block at all.
     """
     if not isinstance(solution, nbformat.NotebookNode):
         raise TypeError("solution must be an nbformat.NotebookNode (use nbformat.read)")
     nb = _clean(copy.deepcopy(solution))
-    nb.cells = [cell for cell in nb.cells if "solution" not in cell.metadata.get("tags", [])]
+    numbered = [
+        (number, cell)
+        for number, cell in enumerate(nb.cells, start=1)
+        if "solution" not in cell.metadata.get("tags", [])
+    ]
+    nb.cells = [cell for _, cell in numbered]
     n_stubs = 0
-    for cell in nb.cells:
+    for number, cell in numbered:
+        where = f"{name}, cell {number} ({cell.cell_type})"
         if cell.cell_type != "code":
+            _refuse_markers_outside_code(cell.source, where)
             continue
-        new_source, top_level = strip_solutions(cell.source)
+        try:
+            new_source, top_level = strip_solutions(cell.source)
+        except MarkerError as err:
+            raise MarkerError(f"{where}, {err}") from None
         if new_source != cell.source:
             n_stubs += 1
             cell.source = new_source
@@ -144,12 +200,23 @@ def make_student_notebook(solution: nbformat.NotebookNode) -> nbformat.NotebookN
         if "self-check" in cell.metadata.get("tags", []):
             _add_tag(cell, "raises-exception")
     if n_stubs == 0:
-        raise ValueError(f"the solution notebook has no '{BEGIN_MARKER}' block")
+        raise ValueError(f"{name} has no '{BEGIN_MARKER}' block")
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith(("#", "(")):
             cell.source = _student_title(cell.source)
             break
     return nb
+
+
+def _refuse_markers_outside_code(source: str, where: str) -> None:
+    """Raise ``MarkerError`` for a solution marker in a markdown or raw cell (never stripped)."""
+    for number, line in enumerate(source.splitlines(), start=1):
+        if _LOOKS_LIKE_MARKER_RE.match(line) or BEGIN_MARKER in line or END_MARKER in line:
+            raise MarkerError(
+                f"{where}, line {number}: {line.strip()!r} is a solution marker outside a code "
+                "cell, where nothing is stripped; move the answer into a code cell, or tag the "
+                "cell 'solution' to leave it out of the student notebook"
+            )
 
 
 def _student_title(source: str) -> str:
@@ -186,12 +253,27 @@ def lecture_to_notebook(path: Path) -> nbformat.NotebookNode:
 
 
 def generated_notebooks(root: Path) -> Iterable[tuple[Path, Path, nbformat.NotebookNode]]:
-    """Every generated notebook of the book: ``(source, target, expected_notebook)``."""
+    """Every generated notebook of the book: ``(source, target, expected_notebook)``.
+
+    Raises:
+        FileNotFoundError: when ``root`` is not a folder, or holds no source notebook
+            (``solutions/NN_*.ipynb`` or ``lectures/NN_*.md``): a check of nothing must not
+            pass.
+    """
     root = Path(root)
-    for solution in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb")):
-        expected = make_student_notebook(nbformat.read(solution, as_version=NBFORMAT_VERSION))
-        yield solution, root / "exercises" / solution.name, expected
-    for lecture in sorted((root / "lectures").glob("[0-9][0-9]_*.md")):
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is not a folder (expected the book's root folder)")
+    solutions = sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    lectures = sorted((root / "lectures").glob("[0-9][0-9]_*.md"))
+    if not solutions and not lectures:
+        raise FileNotFoundError(
+            f"no notebooks under {root}: expected solutions/NN_slug.ipynb or "
+            "lectures/NN_slug.md (is --root the book's root folder?)"
+        )
+    for solution in solutions:
+        notebook = nbformat.read(solution, as_version=NBFORMAT_VERSION)
+        yield solution, root / "exercises" / solution.name, make_student_notebook(notebook, str(solution))
+    for lecture in lectures:
         yield lecture, lecture.with_suffix(".ipynb"), lecture_to_notebook(lecture)
 
 
@@ -200,7 +282,12 @@ def _dumps(nb: nbformat.NotebookNode) -> str:
 
 
 def out_of_sync(root: Path) -> list[Path]:
-    """The generated notebooks that differ from what their sources give now."""
+    """The generated notebooks that differ from what their sources give now.
+
+    Raises:
+        FileNotFoundError: when there is no notebook to check (see :func:`generated_notebooks`).
+        MarkerError: when a solution notebook has a malformed solution marker.
+    """
     stale = []
     for _, target, expected in generated_notebooks(root):
         if not target.exists() or target.read_text(encoding="utf-8") != _dumps(expected):
@@ -208,16 +295,62 @@ def out_of_sync(root: Path) -> list[Path]:
     return stale
 
 
-def sync(root: Path) -> list[Path]:
-    """Regenerate every generated notebook that is out of date; return the ones written."""
-    written = []
-    for _, target, expected in generated_notebooks(root):
+def _written_by_us(target: Path) -> bool:
+    """Whether ``target`` is in exactly the form this script writes (so holds nobody's work).
+
+    A notebook that was run or saved in Jupyter has outputs, execution counts, cell ids or
+    kernel metadata that :func:`_clean` removes, so it is not.
+    """
+    text = target.read_text(encoding="utf-8")
+    try:
+        nb = nbformat.reads(text, as_version=NBFORMAT_VERSION)
+    except Exception:  # not a notebook at all: certainly not ours
+        return False
+    ours = set(nb.metadata) <= {"kernelspec"}
+    return ours and _dumps(_clean(copy.deepcopy(nb))) == text
+
+
+def sync(root: Path, force: bool = False) -> list[Path]:
+    """Regenerate every generated notebook that is out of date; return the ones written.
+
+    Args:
+        root: the book's root folder.
+        force: overwrite a generated notebook even when it was changed outside this script.
+
+    Raises:
+        OverwriteError: (nothing written) when a notebook to regenerate is a link, or was saved
+            by something else than this script (Jupyter, say) and so may hold somebody's work;
+            the message names each one.
+        FileNotFoundError: when there is no notebook to generate.
+    """
+    pending = []
+    refused = []
+    for source, target, expected in generated_notebooks(root):
         text = _dumps(expected)
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            written.append(target)
-    return written
+        if target.is_symlink():
+            refused.append(f"{target} is a link (to {target.resolve()}), not a generated file")
+        elif target.exists() and target.resolve() == source.resolve():
+            refused.append(f"{target} is its own source")
+        elif target.exists() and target.read_text(encoding="utf-8") != text:
+            if not force and not _written_by_us(target):
+                refused.append(
+                    f"{target} was changed outside this script (it has outputs, cell ids or "
+                    "metadata that sync never writes)"
+                )
+            pending.append((target, text))
+        elif not target.exists():
+            pending.append((target, text))
+    if refused:
+        raise OverwriteError(
+            "sync wrote nothing, so as not to overwrite somebody's work:\n  "
+            + "\n  ".join(refused)
+            + "\nMove your copy elsewhere (generated notebooks are never edited by hand), or "
+            "rerun with --force to overwrite."
+        )
+    for target, text in pending:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return [target for target, _ in pending]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,12 +361,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=["sync", "check"])
     parser.add_argument("--root", type=Path, default=Path("."), help="the book's root folder")
+    parser.add_argument(
+        "--force", action="store_true", help="sync: overwrite generated notebooks changed by hand"
+    )
     args = parser.parse_args(argv)
-    if args.command == "sync":
-        for path in sync(args.root):
-            print(f"wrote {path}")
-        return 0
-    stale = out_of_sync(args.root)
+    try:
+        if args.command == "sync":
+            for path in sync(args.root, force=args.force):
+                print(f"wrote {path}")
+            return 0
+        stale = out_of_sync(args.root)
+    except (FileNotFoundError, ValueError, OverwriteError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     for path in stale:
         print(f"out of date: {path} (run: python book/tools/notebooks.py sync)", file=sys.stderr)
     return 1 if stale else 0

@@ -26,6 +26,7 @@ __all__ = [
     "check_positive",
     "check_nonnegative",
     "check_range",
+    "check_bool",
     "check_callable",
     "check_tensor",
     "check_finite",
@@ -87,6 +88,12 @@ def check_range(value: object, name: str) -> tuple[float, float]:
     if not low < high:
         raise ValueError(f"{name} must satisfy low < high, got {value!r}")
     return low, high
+
+
+def check_bool(value: object, name: str) -> None:
+    """Raise ``TypeError`` unless ``value`` is a bool (a string such as "no" would be truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
 
 
 def check_callable(value: object, name: str) -> None:

@@ -28,7 +28,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
 
-from ml4phys._validation import check_int
+from ml4phys._validation import check_bool, check_int, check_nonnegative, check_real
 
 __all__ = [
     "COLORS",
@@ -137,15 +137,15 @@ def _check_limits(lim: Sequence[float], name: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _check_points(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X = _to_numpy(X, "X")
-    y = _to_numpy(y, "y")
+def _check_points(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> tuple[np.ndarray, np.ndarray]:
+    X = _to_numpy(X, names[0])
+    y = _to_numpy(y, names[1])
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"X must have shape (n, 2), got {X.shape}")
+        raise ValueError(f"{names[0]} must have shape (n, 2), got {X.shape}")
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have shape (n,) = ({X.shape[0]},), got {y.shape}")
+        raise ValueError(f"{names[1]} must have shape (n,) = ({X.shape[0]},), got {y.shape}")
     return X, y
 
 
@@ -206,22 +206,33 @@ def plot_history(history: Any, ax: Axes | None = None, log: bool = True) -> Axes
             "history must be a History (with train_loss and val_loss) or a mapping with "
             f"those keys, got {type(history).__name__}"
         )
-    curves = {
-        "training": _to_numpy(get("train_loss", []) or [], "train_loss"),
-        "validation": _to_numpy(get("val_loss", []) or [], "val_loss"),
-    }
+    check_bool(log, "log")
+    curves = {}
+    for label, key in [("training", "train_loss"), ("validation", "val_loss")]:
+        value = get(key, None)
+        curves[label] = _to_numpy([] if value is None else value, f"history's {key}")
     if curves["training"].size == 0 and curves["validation"].size == 0:
         raise ValueError("history has no losses to plot (train_loss and val_loss are empty)")
     for label, loss in curves.items():
         if loss.ndim != 1:
-            raise ValueError(f"{label} loss must be a 1-D sequence, got shape {loss.shape}")
+            key = "train_loss" if label == "training" else "val_loss"
+            raise ValueError(f"history's {key} must be a 1-D sequence of losses, got shape {loss.shape}")
         if log and np.any(loss[np.isfinite(loss)] <= 0):
-            raise ValueError(f"{label} loss has values <= 0: use log=False")
+            raise ValueError(f"history's {label} loss has values <= 0: use log=False")
     ax = _get_ax(ax)
     for label, loss in curves.items():
         if loss.size:
             ax.plot(np.arange(1, loss.size + 1), loss, label=label)
     best_epoch = get("best_epoch", None)
+    n_epochs = max(loss.size for loss in curves.values())
+    if best_epoch is not None and (
+        isinstance(best_epoch, bool)
+        or not isinstance(best_epoch, (int, np.integer))
+        or not 0 <= best_epoch < n_epochs
+    ):
+        raise ValueError(
+            f"history's best_epoch must be a 0-based epoch index in 0..{n_epochs - 1}, got {best_epoch!r}"
+        )
     if best_epoch is not None:
         ax.axvline(int(best_epoch) + 1, color="0.4", linestyle=":", linewidth=1.2, label="best")
     if log:
@@ -269,6 +280,8 @@ def plot_image_grid(
     if n == 0:
         raise ValueError("images is empty")
     n_cols = check_int(n_cols, "n_cols")
+    if vmin is not None and vmax is not None and not check_real(vmin, "vmin") < check_real(vmax, "vmax"):
+        raise ValueError(f"vmin must be smaller than vmax, got vmin={vmin}, vmax={vmax}")
     if labels is not None:
         if isinstance(labels, str):
             raise TypeError("labels must be a sequence of n labels, not one string")
@@ -341,7 +354,7 @@ def plot_2d_function(
     if points is not None:
         if not isinstance(points, (tuple, list)) or len(points) != 2:
             raise TypeError("points must be a pair (X, y)")
-        X_pts, y_pts = _check_points(*points)
+        X_pts, y_pts = _check_points(*points, names=("points[0] (X)", "points[1] (y)"))
     grid = _grid(xlim, ylim, n)
     values = _evaluate(f, grid, "f")
     if values.size != grid.shape[0]:
@@ -409,7 +422,7 @@ def draw_network(
     """
     if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, (Sequence, np.ndarray)):
         raise TypeError(f"layer_sizes must be a sequence of ints, got {type(layer_sizes).__name__}")
-    sizes = [check_int(s, "each layer size") for s in _to_list(layer_sizes)]
+    sizes = [check_int(s, f"layer_sizes[{i}]") for i, s in enumerate(_to_list(layer_sizes))]
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least two layers, got {sizes}")
     mats: list[np.ndarray] | None = None
@@ -511,6 +524,8 @@ def plot_decision_boundary(
     if not np.all(np.isfinite(y)) or np.any(y != np.round(y)) or np.any(y < 0):
         raise ValueError("y must hold non-negative integer class labels")
     n = check_int(n, "n", minimum=2)
+    threshold = check_real(threshold, "threshold")
+    margin = check_nonnegative(margin, "margin")
     lo, hi = X.min(axis=0), X.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
     xlim = (float(lo[0] - margin * span[0]), float(hi[0] + margin * span[0]))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ml4phys._validation import check_int
+from ml4phys._validation import check_bool, check_int
 
 if TYPE_CHECKING:
     import torch
@@ -51,6 +51,9 @@ def setup(seed: int, n_threads: int | None = None, plot_style: bool = True) -> n
     Returns:
         ``np.random.default_rng(seed)``.
     """
+    if n_threads is not None:
+        n_threads = check_int(n_threads, "n_threads")
+    check_bool(plot_style, "plot_style")
     rng = seed_everything(seed)
     import torch
 
@@ -93,8 +96,8 @@ def seed_everything(seed: int) -> np.random.Generator:
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"seed must be an integer in 0..2**64 - 1 (PyTorch's range), got {seed}")
     import torch
 
     seed = int(seed)
@@ -116,11 +119,18 @@ def get_device(prefer_gpu: bool = True) -> torch.device:
     Returns:
         The chosen :class:`torch.device`.
     """
+    check_bool(prefer_gpu, "prefer_gpu")
     import torch
 
     override = os.environ.get("ML4PHYS_DEVICE")
     if override:
-        return torch.device(override)
+        try:
+            return torch.device(override)
+        except RuntimeError as err:
+            raise ValueError(
+                f"the environment variable ML4PHYS_DEVICE={override!r} is not a torch device "
+                "(expected for example 'cpu', 'cuda', 'cuda:1' or 'mps')"
+            ) from err
     if prefer_gpu and torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
@@ -154,6 +164,7 @@ def glue(name: str, value: object, display: bool = False) -> None:
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str, got {name!r}")
+    check_bool(display, "display")
     try:
         from myst_nb import glue as myst_glue
     except ImportError:

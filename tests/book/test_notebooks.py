@@ -181,3 +181,136 @@ def test_first_code_cell_is_the_hidden_colab_bootstrap(path):
     assert "remove-cell" in first.metadata.get("tags", [])
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     assert f"git+{repo}" in first.source, "the bootstrap cell must install from _config.yml's repository"
+
+
+# ----------------------------------------------------------------------------------------------
+# Near-miss markers, empty folders and overwrites: each must fail loudly, never leak an answer
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("x = 1\n## BEGIN SOLUTION\nanswer = 42\n### END SOLUTION", 2),
+        ("### begin solution\nanswer = 42\n### END SOLUTION", 1),
+        ("###BEGIN SOLUTION\nanswer = 42\n### END SOLUTION", 1),
+        ("# BEGIN SOLUTION\nanswer = 42\n# END SOLUTION", 1),
+        ("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION Exercise 1", 3),
+        ("### BEGIN SOLUTION\nanswer = 42\n#### END SOLUTION", 3),
+        ("    ### Begin Solution\n", 1),
+        ("x = 1\n### BEGIN SOLUTION\nanswer = 42", 2),
+        ("x = 1\n\nanswer = 42\n### END SOLUTION", 4),
+    ],
+)
+def test_near_miss_and_unbalanced_markers_are_refused_with_the_line(source, line):
+    with pytest.raises(notebooks.MarkerError, match=rf"line {line}\b"):
+        notebooks.strip_solutions(source)
+
+
+def _notebook_with(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = _solution_notebook()
+    nb.cells.insert(3, cell)  # the fourth cell
+    return nb
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        nbformat.v4.new_code_cell("## BEGIN SOLUTION\nanswer = 42\n## END SOLUTION"),
+        nbformat.v4.new_code_cell("x = 0\n### begin solution\nanswer = 42\n### end solution"),
+        nbformat.v4.new_code_cell("###BEGIN SOLUTION\nanswer = 42\n###END SOLUTION"),
+        nbformat.v4.new_code_cell("# BEGIN SOLUTION\nanswer = 42\n# END SOLUTION"),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION\nanswer = 42"),
+        nbformat.v4.new_code_cell("answer = 42\n### END SOLUTION"),
+        nbformat.v4.new_markdown_cell("Hint:\n### BEGIN SOLUTION\nthe answer is 42\n### END SOLUTION"),
+        nbformat.v4.new_raw_cell("# BEGIN SOLUTION\n42"),
+    ],
+    ids=["double-hash", "lower-case", "no-space", "single-hash", "no-end", "no-begin", "markdown", "raw"],
+)
+def test_student_notebook_refuses_a_leaking_cell_naming_notebook_cell_and_line(cell):
+    with pytest.raises(notebooks.MarkerError) as info:
+        notebooks.make_student_notebook(_notebook_with(cell), name="solutions/09_test.ipynb")
+    message = str(info.value)
+    assert "solutions/09_test.ipynb" in message
+    assert "cell 4 " in message
+    assert "line " in message
+
+
+def test_markers_in_a_cell_tagged_solution_are_harmless():
+    # The whole cell is left out of the student notebook, so nothing can leak from it.
+    cell = nbformat.v4.new_markdown_cell("## BEGIN SOLUTION is a marker", metadata={"tags": ["solution"]})
+    student = notebooks.make_student_notebook(_notebook_with(cell))
+    assert not any("marker" in c.source for c in student.cells)
+
+
+def test_a_near_miss_in_the_repository_fails_the_check(tmp_path, capsys):
+    (tmp_path / "solutions").mkdir()
+    nb = _notebook_with(nbformat.v4.new_code_cell("## BEGIN SOLUTION\nanswer = 42\n## END SOLUTION"))
+    nbformat.write(nb, tmp_path / "solutions" / "09_test.ipynb")
+    assert notebooks.main(["check", "--root", str(tmp_path)]) == 2
+    assert notebooks.main(["sync", "--root", str(tmp_path)]) == 2
+    assert "09_test.ipynb, cell 4 (code), line 1" in capsys.readouterr().err
+    assert not (tmp_path / "exercises").exists()
+
+
+@pytest.mark.parametrize("make", ["missing", "empty", "unrelated"])
+def test_check_of_nothing_fails_with_a_message(tmp_path, capsys, make):
+    root = tmp_path / "book"
+    if make != "missing":
+        (root / "solutions").mkdir(parents=True)
+    if make == "unrelated":
+        (root / "solutions" / "notes.ipynb").write_text("{}")
+    with pytest.raises(FileNotFoundError, match=str(root)):
+        notebooks.out_of_sync(root)
+    assert notebooks.main(["check", "--root", str(root)]) == 2
+    assert notebooks.main(["sync", "--root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 2 and str(root) in err
+
+
+def _synced_book(tmp_path: Path) -> Path:
+    (tmp_path / "solutions").mkdir()
+    nbformat.write(_solution_notebook(), tmp_path / "solutions" / "09_test.ipynb")
+    notebooks.sync(tmp_path)
+    return tmp_path / "exercises" / "09_test.ipynb"
+
+
+def test_sync_regenerates_what_it_wrote_itself(tmp_path):
+    target = _synced_book(tmp_path)
+    assert notebooks._written_by_us(target)
+    nb = _solution_notebook()
+    nb.cells[5].source = "print('changed in the solutions')"
+    nbformat.write(nb, tmp_path / "solutions" / "09_test.ipynb")
+    assert notebooks.sync(tmp_path) == [target]
+    assert "changed in the solutions" in target.read_text()
+
+
+def test_sync_does_not_overwrite_a_notebook_saved_by_jupyter(tmp_path, capsys):
+    target = _synced_book(tmp_path)
+    student_work = nbformat.read(target, as_version=4)
+    student_work.cells[4].source = "r0 = 2.0  # my answer"
+    student_work.cells[4].execution_count = 1
+    student_work.metadata["language_info"] = {"name": "python"}
+    nbformat.write(student_work, target)
+    before = target.read_text()
+    with pytest.raises(notebooks.OverwriteError, match="09_test.ipynb"):
+        notebooks.sync(tmp_path)
+    assert target.read_text() == before
+    assert notebooks.main(["sync", "--root", str(tmp_path)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert target.read_text() == before
+    assert notebooks.out_of_sync(tmp_path) == [target]  # check still reports it
+    assert notebooks.main(["sync", "--root", str(tmp_path), "--force"]) == 0
+    assert notebooks.out_of_sync(tmp_path) == []
+
+
+def test_sync_does_not_write_through_a_link(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    source = tmp_path / "solutions" / "09_test.ipynb"
+    nbformat.write(_solution_notebook(), source)
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "09_test.ipynb").symlink_to(source)
+    before = source.read_text()
+    with pytest.raises(notebooks.OverwriteError, match="link"):
+        notebooks.sync(tmp_path, force=True)
+    assert source.read_text() == before

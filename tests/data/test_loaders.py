@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import sys
 import time
 import urllib.error
 from pathlib import Path
@@ -131,10 +132,52 @@ def test_load_from_environment_and_parent_folder(fake_fashion, tmp_path, monkeyp
     )
 
 
-def test_load_from_system_folder(fake_fashion, monkeypatch):
+def test_load_from_system_folder(fake_fashion, monkeypatch, tmp_path):
     folder, arrays = fake_fashion
     monkeypatch.setattr(loaders, "_SYSTEM_DIRS", (folder,))
+    monkeypatch.delenv("ML4PHYS_DATA")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # nothing in ~/.cache/ml4phys
     np.testing.assert_array_equal(data.load_fashion_mnist("train")[1], arrays["train"][1])
+
+
+def test_environment_folder_without_the_files_warns_naming_both(fake_fashion, monkeypatch, tmp_path):
+    # ML4PHYS_DATA names a folder without the files: the (identical, checksum-verified)
+    # system copy is used, but not without saying so.
+    folder, arrays = fake_fashion
+    monkeypatch.setattr(loaders, "_SYSTEM_DIRS", (folder,))
+    with pytest.warns(UserWarning, match="ML4PHYS_DATA") as record:
+        _, y = data.load_fashion_mnist("train")
+    np.testing.assert_array_equal(y, arrays["train"][1])
+    message = str(record[0].message)
+    assert str(tmp_path / "ml4phys_data" / "fashion-mnist") in message and str(folder) in message
+
+
+@pytest.mark.parametrize("where", ["system", "environment"])
+def test_explicit_data_dir_without_the_files_fails_instead_of_reading_another_copy(
+    fake_fashion, monkeypatch, tmp_path, where
+):
+    folder, _ = fake_fashion
+    if where == "system":
+        monkeypatch.setattr(loaders, "_SYSTEM_DIRS", (folder,))
+    else:
+        shutil.copytree(folder, tmp_path / "ml4phys_data" / "fashion-mnist")
+    typo = tmp_path / "fashoin"
+    with pytest.raises(FileNotFoundError) as info:
+        data.load_fashion_mnist("test", data_dir=typo)
+    message = str(info.value)
+    assert str(typo) in message and "download=True" in message
+    assert str(folder) not in message  # only the folder asked for was searched
+
+
+def test_download_into_explicit_data_dir_even_when_a_copy_is_elsewhere(fake_fashion, monkeypatch, tmp_path):
+    folder, arrays = fake_fashion
+    monkeypatch.setattr(loaders, "_SYSTEM_DIRS", (folder,))
+    monkeypatch.setattr(
+        loaders, "_download", lambda url, dest: shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest)
+    )
+    _, y = data.load_fashion_mnist("test", data_dir=tmp_path / "mine", download=True)
+    np.testing.assert_array_equal(y, arrays["test"][1])
+    assert (tmp_path / "mine" / "t10k-images-idx3-ubyte.gz").is_file()
 
 
 def test_loaded_arrays_are_independent_copies(fake_fashion):
@@ -216,15 +259,96 @@ def test_download_falls_back_to_the_next_mirror(fake_fashion, tmp_path, monkeypa
     assert (tmp_path / "explicit" / "t10k-labels-idx1-ubyte.gz").is_file()
 
 
-def test_download_with_wrong_checksum_keeps_nothing(fake_fashion, tmp_path, monkeypatch):
+def test_download_with_wrong_checksum_everywhere_names_every_source_and_keeps_nothing(
+    fake_fashion, tmp_path, monkeypatch
+):
+    tried = []
+
     def corrupt_download(url: str, dest: Path) -> None:
+        tried.append(url)
         dest.write_bytes(b"not the file")
 
     monkeypatch.setattr(loaders, "_download", corrupt_download)
-    with pytest.raises(ValueError, match=r"checksum mismatch.*t10k-images-idx3-ubyte\.gz"):
+    with pytest.raises(FileNotFoundError) as info:
         data.load_fashion_mnist("test", download=True)
+    message = str(info.value)
+    assert "apt-get install" in message  # still the how-to message
+    for base in loaders._FASHION_MNIST_URLS:
+        assert f"{base}t10k-images-idx3-ubyte.gz: checksum mismatch" in message
+    assert tried == [base + "t10k-images-idx3-ubyte.gz" for base in loaders._FASHION_MNIST_URLS]
     target = tmp_path / "ml4phys_data" / "fashion-mnist"
     assert list(target.iterdir()) == []
+
+
+def test_download_with_wrong_checksum_tries_the_next_mirror(fake_fashion, tmp_path, monkeypatch):
+    folder, arrays = fake_fashion
+    tried = []
+
+    def bad_first_mirror(url: str, dest: Path) -> None:
+        tried.append(url)
+        if url.startswith(loaders._FASHION_MNIST_URLS[0]):
+            dest.write_bytes(b"<html>an error page</html>")
+        else:
+            shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest)
+
+    monkeypatch.setattr(loaders, "_download", bad_first_mirror)
+    images, y = data.load_fashion_mnist("test", download=True)
+    np.testing.assert_array_equal(images, arrays["test"][0])
+    np.testing.assert_array_equal(y, arrays["test"][1])
+    assert len(tried) == 4  # both files, each from both mirrors
+    target = tmp_path / "ml4phys_data" / "fashion-mnist"
+    assert sorted(p.name for p in target.iterdir()) == sorted(loaders._FASHION_MNIST_FILES["test"])
+
+
+def test_download_failing_for_the_second_file_keeps_nothing(fake_fashion, tmp_path, monkeypatch):
+    folder, _ = fake_fashion
+    mirrors = loaders._FASHION_MNIST_URLS
+
+    def labels_unreachable(url: str, dest: Path) -> None:
+        if "labels" in url:
+            if url.startswith(mirrors[0]):
+                raise urllib.error.URLError("no route to host")
+            dest.write_bytes(b"truncated")  # a half-written file, then the connection drops
+            raise ConnectionResetError("connection reset by peer")
+        shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest)
+
+    monkeypatch.setattr(loaders, "_download", labels_unreachable)
+    with pytest.raises(FileNotFoundError) as info:
+        data.load_fashion_mnist("test", download=True)
+    message = str(info.value)
+    assert f"{mirrors[0]}t10k-labels-idx1-ubyte.gz: URLError" in message
+    assert "no route to host" in message
+    assert f"{mirrors[1]}t10k-labels-idx1-ubyte.gz: ConnectionResetError" in message
+    assert list((tmp_path / "ml4phys_data" / "fashion-mnist").iterdir()) == []
+
+
+def test_download_interrupted_leaves_no_partial_file(fake_fashion, tmp_path, monkeypatch):
+    def interrupted(url: str, dest: Path) -> None:
+        dest.write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(loaders, "_download", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        data.load_fashion_mnist("test", download=True)
+    assert list((tmp_path / "ml4phys_data" / "fashion-mnist").iterdir()) == []
+
+
+def test_load_digits_without_scikit_learn_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match="pip install scikit-learn"):
+        data.load_digits()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"data_dir": 3}, TypeError, "data_dir"),
+        ({"download": "yes"}, TypeError, "download"),
+    ],
+)
+def test_load_fashion_mnist_bad_arguments(no_fashion_anywhere, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        data.load_fashion_mnist("test", **kwargs)
 
 
 def test_download_offline_gives_the_how_to_message(no_fashion_anywhere, monkeypatch):

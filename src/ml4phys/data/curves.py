@@ -34,6 +34,8 @@ def default_curve(x: np.ndarray) -> np.ndarray:
         :math:`f(x)`, same shape as ``x``, float64 (or the input's floating dtype).
     """
     x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"x must be an array of real numbers, got dtype {x.dtype}")
     return np.sin(3.0 * x) + 0.25 * x**2 - 0.1 * x**3
 
 
@@ -77,6 +79,8 @@ def curve_data(
     fx = np.asarray(f(x), dtype=np.float64)
     if fx.shape != (n,):
         raise ValueError(f"f must map an array of shape ({n},) to shape ({n},), got {fx.shape}")
+    if not np.all(np.isfinite(fx)):
+        raise ValueError(f"f returned NaN or infinite values on x_range ({low}, {high})")
     y = fx + noise * rng.standard_normal(n)
     return x.astype(np.float32), y.astype(np.float32)
 

@@ -55,7 +55,10 @@ def image_function(X: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: if ``X`` does not have shape ``(n, 2)`` or contains non-finite values.
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must be an array of real coordinates, got dtype {X.dtype}")
+    X = X.astype(np.float64, copy=False)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2), got {X.shape}")
     if not np.all(np.isfinite(X)):
@@ -287,8 +290,9 @@ def rotated_digits(
     """
     rng = check_rng(rng)
     n_test = check_int(n_test, "n_test")
+    drop = _check_digit_classes(drop, "drop")
     images, labels = load_digits()
-    keep = ~np.isin(labels, list(drop))
+    keep = ~np.isin(labels, drop)
     images, labels = images[keep], labels[keep]
     if n_test >= len(labels):
         raise ValueError(f"n_test must be smaller than the {len(labels)} digits kept, got {n_test}")
@@ -298,3 +302,20 @@ def rotated_digits(
     k_test = torch.from_numpy(rng.integers(0, 4, size=n_test))
     X_test = torch.stack([torch.rot90(x, int(k), dims=(-2, -1)) for x, k in zip(X[:n_test], k_test)])
     return (X[n_test:], y[n_test:]), (X_test, y[:n_test], k_test)
+
+
+def _check_digit_classes(value: object, name: str) -> list[int]:
+    """Return ``value`` as a list of digit classes 0..9, leaving at least two classes out of it."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(
+            f"{name} must be an iterable of digit classes (ints 0..9), got {type(value).__name__}"
+        )
+    classes = list(value)
+    for c in classes:
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)):
+            raise TypeError(f"{name} must hold ints 0..9, got {c!r}")
+        if not 0 <= c <= 9:
+            raise ValueError(f"{name} must hold digit classes 0..9, got {c}")
+    if len(set(classes)) > 8:
+        raise ValueError(f"{name} must leave at least two of the ten digit classes, got {classes}")
+    return [int(c) for c in classes]

@@ -3,6 +3,11 @@
 Data on disk live under one folder, :func:`data_dir`: the environment variable
 ``ML4PHYS_DATA`` when it is set, else ``~/.cache/ml4phys``. Every file read is checked against
 its published SHA-256 digest.
+
+Where a user names a place, the loader keeps to it: an explicit ``data_dir`` argument is the
+only folder searched (a typo in it must not be papered over by another copy), and a folder set
+with ``ML4PHYS_DATA`` that lacks the files is only passed over for the system-wide copy
+(Debian's, checksum-verified like any other) with a warning that names both.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import http.client
 import math
 import os
 import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +42,13 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
         ``(images, y)``: ``images`` of shape ``(1797, 8, 8)``, float32 in [0, 1] (1 is ink);
         ``y`` of shape ``(1797,)``, int64, the digit 0..9.
     """
-    from sklearn.datasets import load_digits as _sklearn_load_digits
+    try:
+        from sklearn.datasets import load_digits as _sklearn_load_digits
+    except ImportError as err:
+        raise ImportError(
+            "ml4phys.data.load_digits needs scikit-learn, which is not installed (or does not "
+            "import). Install it with: pip install scikit-learn"
+        ) from err
 
     bunch = _sklearn_load_digits()
     images = (np.asarray(bunch.images, dtype=np.float64) / 16.0).astype(np.float32)
@@ -217,41 +229,49 @@ def _download(url: str, dest: Path) -> None:
 def _fetch(name: str, folder: Path) -> Path:
     """Download the Fashion-MNIST file ``name`` into ``folder``, verifying its SHA-256.
 
-    Tries each URL of ``_FASHION_MNIST_URLS`` in turn; the file appears under its final name
-    only once its checksum is right.
+    Tries each URL of ``_FASHION_MNIST_URLS`` in turn, moving on from a source that cannot be
+    reached or that sends bytes with the wrong checksum; the file appears under its final name
+    only once its checksum is right, and no ``.part`` file is left behind.
+
+    Raises:
+        FileNotFoundError: when every source failed; the message names each one and what went
+            wrong with it.
     """
     folder.mkdir(parents=True, exist_ok=True)
     dest = folder / name
     partial = folder / (name + ".part")
     errors = []
-    for base in _FASHION_MNIST_URLS:
-        url = base + name
-        try:
-            _download(url, partial)
-        except (OSError, http.client.HTTPException) as err:  # URLError is an OSError
-            errors.append(f"{url}: {err}")
-            partial.unlink(missing_ok=True)
-            continue
-        digest = hashlib.sha256(partial.read_bytes()).hexdigest()
-        if digest not in _FASHION_MNIST_SHA256[name]:
-            partial.unlink(missing_ok=True)
-            raise ValueError(
-                f"checksum mismatch for {name} downloaded from {url}: sha256 {digest} is none "
-                f"of the known digests {', '.join(_FASHION_MNIST_SHA256[name])}"
-            )
-        partial.replace(dest)
-        return dest
-    raise FileNotFoundError(f"could not download {name}; tried:\n  " + "\n  ".join(errors))
+    try:
+        for base in _FASHION_MNIST_URLS:
+            url = base + name
+            try:
+                _download(url, partial)
+            except (OSError, ValueError, http.client.HTTPException) as err:  # URLError is an OSError
+                errors.append(f"{url}: {type(err).__name__}: {err}")
+                continue
+            digest = hashlib.sha256(partial.read_bytes()).hexdigest()
+            if digest not in _FASHION_MNIST_SHA256[name]:
+                errors.append(
+                    f"{url}: checksum mismatch for {name}: sha256 {digest} is none of the known "
+                    f"digests {', '.join(_FASHION_MNIST_SHA256[name])}"
+                )
+                continue
+            partial.replace(dest)
+            return dest
+    finally:
+        partial.unlink(missing_ok=True)
+    raise FileNotFoundError(f"could not download {name}; every source failed:\n  " + "\n  ".join(errors))
 
 
 def _candidate_dirs(explicit: Path | None) -> list[Path]:
-    """Folders searched for the Fashion-MNIST files, in order."""
-    dirs: list[Path] = []
+    """Folders searched for the Fashion-MNIST files, in order.
+
+    An explicit ``data_dir`` is searched alone; otherwise :func:`data_dir`'s ``fashion-mnist``
+    folder, then the system-wide folders.
+    """
     if explicit is not None:
-        dirs += [explicit, explicit / "fashion-mnist"]
-    dirs.append(_default_data_dir() / "fashion-mnist")
-    dirs += list(_SYSTEM_DIRS)
-    return dirs
+        return [explicit, explicit / "fashion-mnist"]
+    return [_default_data_dir() / "fashion-mnist", *_SYSTEM_DIRS]
 
 
 def _missing_message(split: str, names: tuple[str, str], searched: list[Path], target: Path) -> str:
@@ -284,21 +304,26 @@ def load_fashion_mnist(
     :data:`FASHION_MNIST_CLASSES`. Read from the original IDX ``.gz`` files, each checked
     against its known SHA-256 digest, and cached in memory (a second call costs a copy).
 
-    The files of the split are looked for, in order, in
+    The files of the split are looked for
 
-    1. ``data_dir`` (the argument) and ``data_dir/fashion-mnist``, when given;
-    2. ``ml4phys.data.data_dir() / "fashion-mnist"``, i.e. ``$ML4PHYS_DATA/fashion-mnist``
-       or ``~/.cache/ml4phys/fashion-mnist``;
-    3. ``/usr/share/datasets/fashion-mnist`` (Debian's package ``dataset-fashion-mnist``).
+    * when ``data_dir`` is given: in ``data_dir`` and ``data_dir/fashion-mnist``, and nowhere
+      else (you said where they are: if they are not there, that is an error, not a reason
+      to read another copy);
+    * otherwise, in order: ``ml4phys.data.data_dir() / "fashion-mnist"``, i.e.
+      ``$ML4PHYS_DATA/fashion-mnist`` or ``~/.cache/ml4phys/fashion-mnist``; then
+      ``/usr/share/datasets/fashion-mnist`` (Debian's package ``dataset-fashion-mnist``).
+      When ``ML4PHYS_DATA`` is set but its folder lacks the files, the system copy is used
+      with a ``UserWarning`` naming both folders (the data are the same, checksum-verified).
 
     Args:
         split: ``"train"`` or ``"test"``.
         data_dir: optional folder holding the ``.gz`` files (or a ``fashion-mnist``
-            subfolder with them); searched first.
-        download: when the files are found nowhere, download them from the original
-            Fashion-MNIST site (falling back to its GitHub repository) into ``data_dir``
-            when given, else into ``ml4phys.data.data_dir() / "fashion-mnist"``, checking
-            their checksums. Needs internet; the book's own build never downloads.
+            subfolder with them); the only place searched when given.
+        download: when the files are not found, download them from the original
+            Fashion-MNIST site (falling back to its GitHub repository when a source fails or
+            sends a file with the wrong checksum) into ``data_dir`` when given, else into
+            ``ml4phys.data.data_dir() / "fashion-mnist"``. Needs internet; the book's own
+            build never downloads. A failed download leaves no file behind.
 
     Returns:
         ``(images, y)``: ``images`` of shape ``(n, 28, 28)``, uint8 in 0..255 (0 is the
@@ -306,31 +331,49 @@ def load_fashion_mnist(
         0..9; ``n`` is 60 000 for ``"train"`` and 10 000 for ``"test"``.
 
     Raises:
-        TypeError: if ``split`` is not a string.
-        ValueError: if ``split`` is unknown, or a file fails its checksum or is malformed
-            (the message names the file).
-        FileNotFoundError: if the files are nowhere (and not downloaded); the message says
-            how to get them.
+        TypeError: if ``split`` is not a string, ``data_dir`` not a path or ``download`` not
+            a bool.
+        ValueError: if ``split`` is unknown, or a file on disk fails its checksum or is
+            malformed (the message names the file).
+        FileNotFoundError: if the files are not found (and not downloaded, or every download
+            source failed); the message says how to get them and, after a download, what
+            went wrong with each source.
     """
     if not isinstance(split, str):
         raise TypeError(f"split must be a str ('train' or 'test'), got {type(split).__name__}")
     if split not in _FASHION_MNIST_FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir must be a str or a path, got {type(data_dir).__name__}")
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be a bool, got {type(download).__name__}")
     explicit = None if data_dir is None else Path(os.fspath(data_dir)).expanduser()
     names = _FASHION_MNIST_FILES[split]
 
     candidates = _candidate_dirs(explicit)
     folder = next((d for d in candidates if all((d / name).is_file() for name in names)), None)
+    user_folder = _default_data_dir() / "fashion-mnist"
+    if folder is not None and explicit is None and os.environ.get("ML4PHYS_DATA") and folder != user_folder:
+        warnings.warn(
+            f"Fashion-MNIST ({split} split) is not in {user_folder} (from ML4PHYS_DATA); "
+            f"using the copy in {folder} instead. Put the files in {user_folder}, or unset "
+            "ML4PHYS_DATA, to silence this warning.",
+            UserWarning,
+            stacklevel=2,
+        )
     if folder is None:
-        target = explicit if explicit is not None else _default_data_dir() / "fashion-mnist"
+        target = explicit if explicit is not None else user_folder
         message = _missing_message(split, names, candidates, target)
         if not download:
             raise FileNotFoundError(message)
+        fetched = []
         try:
             for name in names:
                 if not (target / name).is_file():
-                    _fetch(name, target)
+                    fetched.append(_fetch(name, target))
         except FileNotFoundError as err:
+            for path in fetched:  # all of the split or nothing
+                path.unlink(missing_ok=True)
             raise FileNotFoundError(f"{message}\nThe download failed: {err}") from err
         folder = target
 

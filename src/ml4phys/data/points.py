@@ -105,6 +105,11 @@ def circle_points(n: int, rng: np.random.Generator, radius: float = 0.5) -> tupl
     radius = check_nonnegative(radius, "radius")
     if radius <= 0:
         raise ValueError(f"radius must be > 0, got {radius}")
+    if radius >= np.sqrt(2.0):
+        raise ValueError(
+            f"radius must be < sqrt(2) ~ 1.414 (a larger circle holds the whole square "
+            f"[-1, 1]^2, so every point would be in one class), got {radius}"
+        )
     X = uniform_square(n, rng)
     y = (np.hypot(X[:, 0], X[:, 1]) < radius).astype(np.int64)
     return X.astype(np.float32), y

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ml4phys._validation import check_int, check_rng
+from ml4phys._validation import check_bool, check_int, check_rng
 
 __all__ = [
     "recall_task",
@@ -144,7 +144,9 @@ def format_addition(
     if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
         raise ValueError(f"pairs must be an integer array of shape (n, 2), got {pairs.dtype} {pairs.shape}")
     if pairs.size and (pairs.min() < 0 or pairs.max() >= 10**n_digits):
-        raise ValueError(f"operands must lie in 0..{10**n_digits - 1} for n_digits = {n_digits}")
+        raise ValueError(f"pairs: operands must lie in 0..{10**n_digits - 1} for n_digits = {n_digits}")
+    check_bool(with_answer, "with_answer")
+    check_bool(reverse_answer, "reverse_answer")
     texts = []
     for a, b in pairs.tolist():
         text = f"{a:0{n_digits}d}+{b:0{n_digits}d}="
@@ -172,6 +174,7 @@ def addition_problems(
     n = check_int(n, "n")
     rng = check_rng(rng)
     n_digits = check_int(n_digits, "n_digits")
+    check_bool(reverse_answer, "reverse_answer")
     pairs = rng.integers(0, 10**n_digits, size=(n, 2))
     return format_addition(pairs, n_digits, reverse_answer=reverse_answer)
 
@@ -213,6 +216,12 @@ def addition_correct(texts: Sequence[str], n_digits: int = 2, reverse_answer: bo
         bool array of shape ``(len(texts),)``.
     """
     n_digits = check_int(n_digits, "n_digits")
+    check_bool(reverse_answer, "reverse_answer")
+    if isinstance(texts, str):
+        raise TypeError(f"texts must be a sequence of str (one written problem each), not a str: {texts!r}")
+    texts = list(texts)
+    if not all(isinstance(text, str) for text in texts):
+        raise TypeError("texts must be a sequence of str (one written problem each)")
     length = addition_length(n_digits)
     result = np.zeros(len(texts), dtype=bool)
     for i, text in enumerate(texts):

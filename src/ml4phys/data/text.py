@@ -218,8 +218,25 @@ class Vocab(NamedTuple):
         return len(self.words)
 
     def encode(self, sentence: Sequence[str]) -> np.ndarray:
-        """The indices of the words of a sentence (unknown words raise KeyError)."""
-        return np.array([self.index[w] for w in sentence], dtype=np.int64)
+        """The indices of the words of a sentence, a sequence of str tokens.
+
+        Raises:
+            TypeError: if ``sentence`` is a str (a sentence is a list of words) or holds a
+                non-str token.
+            KeyError: for a word not in the vocabulary (the message names it).
+        """
+        if isinstance(sentence, str):
+            raise TypeError(
+                f"sentence must be a sequence of str tokens (a list of words), not a str: {sentence!r}"
+            )
+        ids = []
+        for w in sentence:
+            if not isinstance(w, str):
+                raise TypeError(f"sentence must hold str tokens, got {type(w).__name__}")
+            if w not in self.index:
+                raise KeyError(f"word {w!r} of sentence is not in the vocabulary")
+            ids.append(self.index[w])
+        return np.array(ids, dtype=np.int64)
 
 
 def build_vocab(corpus: Sequence[Sequence[str]], min_count: int = 1) -> Vocab:
@@ -242,6 +259,10 @@ def build_vocab(corpus: Sequence[Sequence[str]], min_count: int = 1) -> Vocab:
         (item for item in counter.items() if item[1] >= min_count), key=lambda item: (-item[1], item[0])
     )
     words = [w for w, _ in items]
+    if not words:
+        raise ValueError(
+            f"corpus has no word occurring at least min_count={min_count} times: the vocabulary would be empty"
+        )
     return Vocab(words, {w: i for i, w in enumerate(words)}, np.array([c for _, c in items], dtype=np.int64))
 
 
@@ -271,6 +292,12 @@ def skipgram_pairs(
         int64 array ``(n_pairs, 2)``: column 0 the centre word, column 1 the context word.
     """
     window = check_int(window, "window")
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a Vocab (from build_vocab), got {type(vocab).__name__}")
+    if isinstance(corpus, str) or not all(
+        not isinstance(s, str) and all(isinstance(w, str) for w in s) for s in corpus
+    ):
+        raise TypeError("corpus must be a sequence of sentences, each a sequence of str tokens")
     keep_prob = None
     if subsample is not None:
         if not (isinstance(subsample, (int, float)) and subsample > 0):
@@ -342,10 +369,14 @@ class CharTokenizer:
         try:
             return torch.tensor([self._index[c] for c in text], dtype=torch.long)
         except KeyError as err:
-            raise ValueError(f"character {err.args[0]!r} is not in the vocabulary {self.vocab!r}") from None
+            raise ValueError(
+                f"character {err.args[0]!r} of text is not in the vocabulary {self.vocab!r}"
+            ) from None
 
     def encode_batch(self, texts: Sequence[str]) -> torch.Tensor:
         """Tokens of equally long strings, int64 of shape ``(len(texts), length)``."""
+        if isinstance(texts, str):
+            raise TypeError(f"texts must be a sequence of str, not a str: {texts!r}")
         texts = list(texts)
         if not texts:
             raise ValueError("texts is empty")
@@ -356,13 +387,23 @@ class CharTokenizer:
 
     def decode(self, tokens: torch.Tensor | Sequence[int]) -> str:
         """The string of a 1-D sequence of tokens."""
-        ids = torch.as_tensor(tokens).reshape(-1).tolist()
+        tokens = torch.as_tensor(tokens)
+        if tokens.dim() > 1:
+            raise ValueError(
+                f"tokens must be 1-D (use decode_batch for a batch), got shape {tuple(tokens.shape)}"
+            )
+        if tokens.is_floating_point() or tokens.is_complex() or tokens.dtype == torch.bool:
+            raise TypeError(f"tokens must be integer token ids, got dtype {tokens.dtype}")
+        ids = tokens.reshape(-1).tolist()
         if any(not 0 <= i < len(self.vocab) for i in ids):
-            raise ValueError(f"token ids must lie in 0..{len(self.vocab) - 1}")
+            raise ValueError(f"tokens must be ids in 0..{len(self.vocab) - 1}, got {min(ids)}..{max(ids)}")
         return "".join(self.vocab[i] for i in ids)
 
     def decode_batch(self, tokens: torch.Tensor) -> list[str]:
         """Strings of a batch of token sequences of shape ``(batch, n)``."""
+        tokens = torch.as_tensor(tokens)
+        if tokens.dim() != 2:
+            raise ValueError(f"tokens must have shape (batch, n), got shape {tuple(tokens.shape)}")
         return [self.decode(row) for row in tokens]
 
     def __repr__(self) -> str:

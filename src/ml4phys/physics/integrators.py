@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ml4phys._validation import check_int, check_positive
+from ml4phys.physics._arrays import check_real_array
 
 __all__ = [
     "velocity_verlet",
@@ -51,8 +52,8 @@ def velocity_verlet(
     """
     if not callable(force):
         raise TypeError(f"force must be a function force(x), got {type(force).__name__}")
-    x = np.array(x0, dtype=np.float64)
-    v = np.array(v0, dtype=np.float64)
+    x = check_real_array(x0, "x0", copy=True)
+    v = check_real_array(v0, "v0", copy=True)
     if x.shape != v.shape:
         raise ValueError(f"x0 and v0 must have the same shape, got {x.shape} and {v.shape}")
     dt = check_positive(dt, "dt")
@@ -87,12 +88,12 @@ def rk4(f: Callable[[float, np.ndarray], np.ndarray], y0: np.ndarray, t: np.ndar
     """
     if not callable(f):
         raise TypeError(f"f must be a function f(t, y), got {type(f).__name__}")
-    t = np.asarray(t, dtype=np.float64)
+    t = check_real_array(t, "t")
     if t.ndim != 1 or len(t) < 2:
         raise ValueError(f"t must be a 1-D array of at least two times, got shape {t.shape}")
     if not np.all(np.diff(t) > 0):
         raise ValueError("t must be strictly increasing")
-    y = np.array(y0, dtype=np.float64)
+    y = check_real_array(y0, "y0", copy=True)
     ys = np.empty((len(t), *y.shape))
     ys[0] = y
     for n in range(len(t) - 1):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ml4phys._validation import check_int, check_nonnegative, check_positive, check_rng
+from ml4phys.physics._arrays import check_real_array
 from ml4phys.physics.integrators import velocity_verlet
 
 __all__ = [
@@ -90,14 +91,14 @@ def normal_mode_solution(
         ``(x, v)``, each of shape ``(n_times, n_masses)``, or ``(batch, n_times, n_masses)``
         for batched initial conditions.
     """
-    x0 = np.asarray(x0, dtype=np.float64)
-    v0 = np.asarray(v0, dtype=np.float64)
-    if x0.shape != v0.shape or x0.ndim not in (1, 2):
+    x0 = check_real_array(x0, "x0")
+    v0 = check_real_array(v0, "v0")
+    if x0.shape != v0.shape or x0.ndim not in (1, 2) or x0.shape[-1] == 0:
         raise ValueError(
             f"x0 and v0 must have the same shape (n_masses,) or (batch, n_masses); got "
             f"{x0.shape} and {v0.shape}"
         )
-    t = np.asarray(t, dtype=np.float64)
+    t = check_real_array(t, "t")
     if t.ndim != 1:
         raise ValueError(f"t must be 1-D, got shape {t.shape}")
     omega, modes = normal_modes(x0.shape[-1], k, coupling, mass)
@@ -121,9 +122,9 @@ def oscillator_energy(
     Returns:
         The energy, shape ``(...)``.
     """
-    x = np.asarray(x, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    if x.shape != v.shape or x.ndim < 1:
+    x = check_real_array(x, "x")
+    v = check_real_array(v, "v")
+    if x.shape != v.shape or x.ndim < 1 or x.shape[-1] == 0:
         raise ValueError(f"x and v must have the same shape (..., n_masses); got {x.shape}, {v.shape}")
     mass = check_positive(mass, "mass")
     stiffness = stiffness_matrix(x.shape[-1], k, coupling)

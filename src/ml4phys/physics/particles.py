@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ml4phys._validation import check_int, check_rng
+from ml4phys.physics._arrays import check_real_array
 
 __all__ = [
     "pair_potential",
@@ -33,7 +34,10 @@ def pair_potential(r: np.ndarray) -> np.ndarray:
     Returns:
         :math:`V(r)`, same shape, float64.
     """
-    r2 = np.asarray(r, dtype=np.float64) ** 2
+    r = check_real_array(r, "r")
+    if np.any(r < 0):
+        raise ValueError("r must hold distances >= 0")
+    r2 = r**2
     return np.exp(-r2) - 0.5 * np.exp(-r2 / 4)
 
 
@@ -77,5 +81,11 @@ def particle_energies(
     positions = rng.uniform(0.0, float(box), size=(n_sets, n_particles, d))
     i, j = np.triu_indices(n_particles, k=1)
     r = np.linalg.norm(positions[:, i] - positions[:, j], axis=-1)  # (n_sets, n_pairs)
-    energies = np.asarray(potential(r), dtype=np.float64).sum(axis=1)  # (n_sets,)
+    pair_energies = np.asarray(potential(r))
+    if pair_energies.shape != r.shape:
+        raise ValueError(
+            f"potential(r) must return one energy per distance, shape {r.shape}; got {pair_energies.shape}"
+        )
+    pair_energies = check_real_array(pair_energies, "potential(r)")
+    energies = pair_energies.sum(axis=1)  # (n_sets,)
     return positions.astype(np.float32), energies.astype(np.float32)
