@@ -554,10 +554,13 @@ def _loss_args(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Check the arguments of a loss: equal 2-d shapes (no broadcasting), finite values, and
     targets in [0, 1] (``"probabilities"``) or rows summing to one (``"distributions"``)."""
-    pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if pred.ndim != 2 or pred.shape != y.shape:
+    try:
+        pred, y = np.asarray(pred, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} and y must be arrays of real numbers") from None
+    if pred.ndim != 2 or pred.shape != y.shape or len(y) == 0:
         raise ValueError(
-            f"{name} and y must have the same shape (batch, n_out), got {pred.shape} and {y.shape}: "
+            f"{name} and y must have the same non-empty shape (batch, n_out), got {pred.shape} and {y.shape}: "
             "reshape them (broadcasting would average over the wrong pairs)"
         )
     if not (np.all(np.isfinite(pred)) and np.all(np.isfinite(y))):
