@@ -21,7 +21,7 @@ from ml4phys.nn import conv, kan, numpy_net, training, transformer
 def test_mse_refuses_to_broadcast_a_column_against_a_vector():
     y_hat, y = np.zeros((4, 1)), np.arange(4.0)
     # broadcasting would compare all 16 pairs: 1/(2*4) * 4 * sum(y^2) = 7.0 instead of 1.75
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match="same non-empty shape"):
         numpy_net.mse(y_hat, y)
     assert numpy_net.mse(y_hat, y[:, None]) == pytest.approx(np.sum(np.arange(4.0) ** 2) / 8)
 
@@ -166,3 +166,10 @@ def test_conv_modules_name_the_expected_rank(module):
 def test_numpy_convolutions_name_the_expected_rank(fn, args):
     with pytest.raises(ValueError, match="dimensions"):
         fn(*args)
+
+
+def test_losses_refuse_an_empty_batch_and_strings():
+    with pytest.raises(ValueError, match="non-empty"):
+        numpy_net.mse(np.zeros((0, 1)), np.zeros((0, 1)))
+    with pytest.raises(TypeError, match="real numbers"):
+        numpy_net.mse("a", np.zeros((3, 1)))
