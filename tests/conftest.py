@@ -39,3 +39,14 @@ def torch_seed():
     with torch.random.fork_rng():
         torch.manual_seed(0)
         yield
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run a module's tests with one PyTorch thread (tiny models: fastest, and no contention)."""
+    import torch
+
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n_threads)

@@ -10,13 +10,7 @@ from ml4phys.checks import CheckFailed, ch06
 from ml4phys.nn import symmetry, training
 from ml4phys.physics import particles
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def stub(*args, **kwargs):

@@ -29,13 +29,7 @@ from ml4phys.nn.symmetry import (
 )
 from ml4phys.physics.particles import pair_potential, particle_energies
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _randn(*shape, seed=0, dtype=torch.float64):

@@ -12,15 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ml4phys.nn import training
 from ml4phys.nn.training import History, accuracy, evaluate, fit, make_mlp
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny models run fastest on one thread; on a busy 2-core machine two threads spin-wait
-    for each other and make every step ~50x slower. Restored after this module."""
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _linear_data(n: int = 64, seed: int = 0, slope: float = 2.0):
