@@ -7,7 +7,8 @@
 #   make test                  builds the book, then every check (pytest: package, notebooks,
 #                              generated-notebook sync, built site in Chromium, PDF)
 #   make benchmark             executes every notebook, writes benchmarks/report.json
-#   make sync                  regenerates exercises/ and lectures/*.ipynb from their sources
+#   make sync                  regenerates exercises/ and launch/ (after make html: the launch
+#                              notebooks carry the glued numbers of the build)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -41,7 +42,7 @@ test: setup lint
 	$(MAKE) --no-print-directory html pdf
 	$(MAKE) --no-print-directory html pdf EDITION=student
 	$(SINGLE_THREAD) $(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider $(PYTEST_ARGS) \
-		tests --nbval-lax exercises solutions lectures
+		tests --nbval-lax launch/lectures launch/solutions launch/student/exercises
 
 setup: system venv vendor
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ["book", "lectures", "exercises", "src/ml4phys"]
+COPIED = ["book", "lectures", "exercises", "launch", "src/ml4phys"]
 
 
 def student_config(config: dict) -> dict:
@@ -33,6 +33,7 @@ def student_config(config: dict) -> dict:
     sphinx = dict(config.get("sphinx", {}))
     sphinx_config = dict(sphinx.get("config", {}))
     sphinx_config["hide_solutions"] = True
+    sphinx_config["ml4phys_launch_root"] = "launch/student"  # notebooks without solution text
     sphinx["config"] = sphinx_config
     config["sphinx"] = sphinx
     return config

@@ -11,9 +11,8 @@ nbval can open them straight from a checkout:
   in the student notebook (a top-level stub, a cell tagged ``self-check``) get the tag
   ``raises-exception``, which nbval and myst-nb both honour. Cells tagged ``solution`` (the
   discussion of an answer, a derivation, a plot of the answer's results) are left out.
-* ``lectures/NN_slug.ipynb`` from ``lectures/NN_slug.md`` (MyST Markdown, the source the book is
-  built from), converted with jupytext. Colab opens only ``.ipynb`` files; the book's launch
-  buttons pick the ``.ipynb`` beside a ``.md`` page when one exists.
+* ``launch/...`` the notebooks that the Binder and Colab buttons open, in plain Jupyter
+  Markdown with a bootstrap cell, for both editions: see ``launch.py``.
 
 We considered nbgrader's ``ClearSolutions`` preprocessor for the first step; it would pull the
 whole nbgrader application (a Jupyter server extension, a database layer) into the book's
@@ -33,8 +32,11 @@ left alone with an error, unless ``--force`` is given.
 
 Command line::
 
-    python book/tools/notebooks.py sync    # regenerate exercises/ and lectures/*.ipynb
+    python book/tools/notebooks.py sync    # regenerate exercises/ and launch/
     python book/tools/notebooks.py check   # exit 1 when a generated notebook is out of date
+
+``sync`` takes the glued numbers of the launch notebooks from the last build (``make html``);
+``check`` needs no build: it compares with the numbers the launch notebooks already carry.
 
 Both exit with status 2 and a message when there is nothing to work on (no such folder, no
 notebooks in it) or a source is malformed.
@@ -51,6 +53,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import launch
+
 __all__ = [
     "BEGIN_MARKER",
     "MarkerError",
@@ -58,7 +63,6 @@ __all__ = [
     "END_MARKER",
     "strip_solutions",
     "make_student_notebook",
-    "lecture_to_notebook",
     "generated_notebooks",
     "out_of_sync",
     "sync",
@@ -237,23 +241,17 @@ def _student_title(source: str) -> str:
     return "\n".join(out)
 
 
-def lecture_to_notebook(path: Path) -> nbformat.NotebookNode:
-    """Convert a MyST Markdown lecture to an outputless ``.ipynb`` notebook with jupytext."""
-    import jupytext
-
-    nb = jupytext.read(path)
-    nb = _clean(nb)
-    nb.metadata.pop("jupytext", None)
-    nb.metadata["kernelspec"] = {
-        "display_name": "Python 3",
-        "language": "python",
-        "name": "python3",
-    }
-    return nb
-
-
-def generated_notebooks(root: Path) -> Iterable[tuple[Path, Path, nbformat.NotebookNode]]:
+def generated_notebooks(
+    root: Path, which: str = "all", use_cache: bool = False
+) -> Iterable[tuple[Path, Path, nbformat.NotebookNode]]:
     """Every generated notebook of the book: ``(source, target, expected_notebook)``.
+
+    Args:
+        root: the book's root folder.
+        which: ``"student"`` (exercises/), ``"launch"`` (launch/, derived from the student
+            notebooks on disk, so :func:`sync` writes those first) or ``"all"``.
+        use_cache: take the launch notebooks' glued values from the build's jupyter-cache
+            (otherwise from the launch notebooks on disk, where the code is unchanged).
 
     Raises:
         FileNotFoundError: when ``root`` is not a folder, or holds no source notebook
@@ -270,11 +268,15 @@ def generated_notebooks(root: Path) -> Iterable[tuple[Path, Path, nbformat.Noteb
             f"no notebooks under {root}: expected solutions/NN_slug.ipynb or "
             "lectures/NN_slug.md (is --root the book's root folder?)"
         )
-    for solution in solutions:
+    if which not in ("all", "student", "launch"):
+        raise ValueError(f"which must be 'all', 'student' or 'launch', got {which!r}")
+    for solution in solutions if which != "launch" else []:
         notebook = nbformat.read(solution, as_version=NBFORMAT_VERSION)
         yield solution, root / "exercises" / solution.name, make_student_notebook(notebook, str(solution))
-    for lecture in lectures:
-        yield lecture, lecture.with_suffix(".ipynb"), lecture_to_notebook(lecture)
+    if which != "student" and lectures:
+        for target, notebook in launch.generate(root, use_cache=use_cache):
+            source = root / notebook.metadata["ml4phys"]["generated_from"].replace("exercises/", "solutions/")
+            yield source, target, notebook
 
 
 def _dumps(nb: nbformat.NotebookNode) -> str:
@@ -306,7 +308,7 @@ def _written_by_us(target: Path) -> bool:
         nb = nbformat.reads(text, as_version=NBFORMAT_VERSION)
     except Exception:  # not a notebook at all: certainly not ours
         return False
-    ours = set(nb.metadata) <= {"kernelspec"}
+    ours = set(nb.metadata) <= {"kernelspec", "language_info", "ml4phys"}
     return ours and _dumps(_clean(copy.deepcopy(nb))) == text
 
 
@@ -323,9 +325,15 @@ def sync(root: Path, force: bool = False) -> list[Path]:
             the message names each one.
         FileNotFoundError: when there is no notebook to generate.
     """
+    # the launch notebooks are made from the student notebooks on disk: write those first
+    written = _sync(generated_notebooks(root, "student"), force)
+    return written + _sync(generated_notebooks(root, "launch", use_cache=True), force)
+
+
+def _sync(notebooks: Iterable[tuple[Path, Path, nbformat.NotebookNode]], force: bool) -> list[Path]:
     pending = []
     refused = []
-    for source, target, expected in generated_notebooks(root):
+    for source, target, expected in notebooks:
         text = _dumps(expected)
         if target.is_symlink():
             refused.append(f"{target} is a link (to {target.resolve()}), not a generated file")
@@ -371,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"wrote {path}")
             return 0
         stale = out_of_sync(args.root)
-    except (FileNotFoundError, ValueError, OverwriteError) as err:
+    except (FileNotFoundError, ValueError, OverwriteError, launch.LaunchError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for path in stale:

@@ -109,7 +109,16 @@ def test_student_notebook_needs_a_solution_block():
         notebooks.make_student_notebook({"cells": []})
 
 
+def _book_config(root: Path) -> None:
+    (root / "_config.yml").write_text(
+        "repository:\n  url: https://example.org/test/book\n  branch: v0.0.1\n", encoding="utf-8"
+    )
+    (root / "book").mkdir(exist_ok=True)
+    (root / "book" / "references.bib").write_text("", encoding="utf-8")
+
+
 def test_sync_writes_then_reports_in_sync(tmp_path):
+    _book_config(tmp_path)
     (tmp_path / "solutions").mkdir()
     nbformat.write(_solution_notebook(), tmp_path / "solutions" / "09_test.ipynb")
     (tmp_path / "lectures").mkdir()
@@ -119,16 +128,19 @@ def test_sync_writes_then_reports_in_sync(tmp_path):
         "# 9. Test\n\n```{code-cell} ipython3\n:tags: [remove-cell]\nx = 1\n```\n",
         encoding="utf-8",
     )
-    assert {p.name for p in notebooks.out_of_sync(tmp_path)} == {"09_test.ipynb"}
     written = notebooks.sync(tmp_path)
     assert sorted(str(p.relative_to(tmp_path)) for p in written) == [
         "exercises/09_test.ipynb",
-        "lectures/09_test.ipynb",
+        "launch/lectures/09_test.ipynb",
+        "launch/solutions/09_test.ipynb",
+        "launch/student/exercises/09_test.ipynb",
+        "launch/student/lectures/09_test.ipynb",
     ]
     assert notebooks.out_of_sync(tmp_path) == []
-    lecture = nbformat.read(tmp_path / "lectures" / "09_test.ipynb", as_version=4)
+    lecture = nbformat.read(tmp_path / "launch" / "lectures" / "09_test.ipynb", as_version=4)
     code = [c for c in lecture.cells if c.cell_type == "code"]
-    assert code[0].source == "x = 1" and code[0].metadata["tags"] == ["remove-cell"]
+    assert "git+https://example.org/test/book@v0.0.1" in code[0].source  # the bootstrap
+    assert code[1].source == "x = 1" and code[1].metadata["tags"] == ["remove-cell"]
     # a hand edit of a generated notebook is detected
     path = tmp_path / "exercises" / "09_test.ipynb"
     path.write_text(path.read_text().replace("Exercise 9.2", "Exercise 9.3"))
@@ -163,24 +175,18 @@ def test_notebooks_declare_the_python3_kernel(path):
     )
 
 
-BOOTSTRAP = 'import ml4phys\nexcept ImportError:\n    %pip install --quiet "ml4phys @ git+'
-
-
 @pytest.mark.parametrize(
     "path",
     sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb")) + sorted(ROOT.glob("lectures/[0-9][0-9]_*.md")),
     ids=lambda p: f"{p.parent.name}/{p.name}",
 )
-def test_first_code_cell_is_the_hidden_colab_bootstrap(path):
-    import jupytext
+def test_sources_carry_no_bootstrap_or_address(path):
+    # the address and the release live in _config.yml alone; launch.py writes the bootstrap
     import yaml
 
-    nb = jupytext.read(path)
-    first = next(cell for cell in nb.cells if cell.cell_type == "code")
-    assert BOOTSTRAP in first.source
-    assert "remove-cell" in first.metadata.get("tags", [])
+    text = path.read_text(encoding="utf-8")
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    assert f"git+{repo}" in first.source, "the bootstrap cell must install from _config.yml's repository"
+    assert "%pip install" not in text and repo not in text
 
 
 # ----------------------------------------------------------------------------------------------

@@ -117,6 +117,7 @@ def test_launch_buttons_open_notebooks_that_exist(page, site_url, rel):
     for href in hrefs:
         target = _launch_target(href)
         assert target.endswith(".ipynb"), f"{href} opens {target}, not a notebook"
+        assert target.startswith("launch/"), f"{href} opens {target}, not its plain launch notebook"
         assert (ROOT / target).is_file(), f"{href} opens {target}, which is not in the repository"
 
 
