@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
+import socket
 import sys
 import time
 import urllib.error
@@ -60,11 +61,22 @@ def _write_idx_gz(path: Path, array: np.ndarray) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _unreachable_base() -> str:
+    """A URL on this machine where nothing listens (a connection is refused at once)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
 @pytest.fixture
 def no_fashion_anywhere(tmp_path, monkeypatch):
-    """Point every search location at empty folders."""
+    """Point every search location at empty folders, and every mirror at a closed local port."""
     monkeypatch.setattr(loaders, "_SYSTEM_DIRS", (tmp_path / "system",))
     monkeypatch.setenv("ML4PHYS_DATA", str(tmp_path / "ml4phys_data"))
+    monkeypatch.delenv("ML4PHYS_BUILD", raising=False)
+    base = _unreachable_base()
+    monkeypatch.setattr(loaders, "_FASHION_MNIST_URLS", (base + "first/", base + "second/"))
     return tmp_path
 
 
@@ -163,7 +175,7 @@ def test_explicit_data_dir_without_the_files_fails_instead_of_reading_another_co
         shutil.copytree(folder, tmp_path / "ml4phys_data" / "fashion-mnist")
     typo = tmp_path / "fashoin"
     with pytest.raises(FileNotFoundError) as info:
-        data.load_fashion_mnist("test", data_dir=typo)
+        data.load_fashion_mnist("test", data_dir=typo, download=False)
     message = str(info.value)
     assert str(typo) in message and "download=True" in message
     assert str(folder) not in message  # only the folder asked for was searched
@@ -173,11 +185,14 @@ def test_download_into_explicit_data_dir_even_when_a_copy_is_elsewhere(fake_fash
     folder, arrays = fake_fashion
     monkeypatch.setattr(loaders, "_SYSTEM_DIRS", (folder,))
     monkeypatch.setattr(
-        loaders, "_download", lambda url, dest: shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest)
+        loaders,
+        "_download",
+        lambda url, dest, progress=False: shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest),
     )
-    _, y = data.load_fashion_mnist("test", data_dir=tmp_path / "mine", download=True)
+    _, y = data.load_fashion_mnist("test", data_dir=tmp_path / "mine")  # downloads by default
     np.testing.assert_array_equal(y, arrays["test"][1])
     assert (tmp_path / "mine" / "t10k-images-idx3-ubyte.gz").is_file()
+    assert (tmp_path / "mine" / "train-images-idx3-ubyte.gz").is_file()  # both splits
 
 
 def test_loaded_arrays_are_independent_copies(fake_fashion):
@@ -213,9 +228,10 @@ def test_wrong_image_dimensions_and_label_count(fake_fashion, monkeypatch):
         data.load_fashion_mnist("test", data_dir=folder)
 
 
-def test_missing_data_error_says_how_to_get_it(no_fashion_anywhere):
+def test_missing_data_error_says_how_to_get_it(no_fashion_anywhere, monkeypatch):
+    monkeypatch.setattr(loaders, "_platform", lambda: "debian")
     with pytest.raises(FileNotFoundError) as info:
-        data.load_fashion_mnist("train")
+        data.load_fashion_mnist("train", download=False)
     message = str(info.value)
     assert "apt-get install dataset-fashion-mnist" in message
     assert "ML4PHYS_DATA" in message
@@ -228,7 +244,7 @@ def test_download_fetches_into_data_dir(fake_fashion, tmp_path, monkeypatch):
     folder, arrays = fake_fashion
     fetched = []
 
-    def fake_download(url: str, dest: Path) -> None:
+    def fake_download(url: str, dest: Path, progress: bool = False) -> None:
         fetched.append(url)
         shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest)
 
@@ -237,18 +253,20 @@ def test_download_fetches_into_data_dir(fake_fashion, tmp_path, monkeypatch):
     np.testing.assert_array_equal(images, arrays["test"][0])
     np.testing.assert_array_equal(y, arrays["test"][1])
     target = tmp_path / "ml4phys_data" / "fashion-mnist"
-    assert sorted(p.name for p in target.iterdir()) == sorted(loaders._FASHION_MNIST_FILES["test"])
+    assert sorted(p.name for p in target.iterdir()) == sorted(loaders._FASHION_MNIST_SHA256)
     first_mirror = loaders._FASHION_MNIST_URLS[0]
-    assert fetched == [first_mirror + name for name in loaders._FASHION_MNIST_FILES["test"]]
-    # Now present: a second call reads the files without downloading.
+    in_order = [*loaders._FASHION_MNIST_FILES["test"], *loaders._FASHION_MNIST_FILES["train"]]
+    assert fetched == [first_mirror + name for name in in_order]  # the split asked for first
+    # Now present: later calls, for either split, read the files without downloading.
     data.load_fashion_mnist("test", download=True)
-    assert len(fetched) == 2
+    data.load_fashion_mnist("train")
+    assert len(fetched) == 4
 
 
 def test_download_falls_back_to_the_next_mirror(fake_fashion, tmp_path, monkeypatch):
     folder, arrays = fake_fashion
 
-    def flaky_download(url: str, dest: Path) -> None:
+    def flaky_download(url: str, dest: Path, progress: bool = False) -> None:
         if url.startswith(loaders._FASHION_MNIST_URLS[0]):
             raise urllib.error.URLError("no route to host")
         shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest)
@@ -264,11 +282,12 @@ def test_download_with_wrong_checksum_everywhere_names_every_source_and_keeps_no
 ):
     tried = []
 
-    def corrupt_download(url: str, dest: Path) -> None:
+    def corrupt_download(url: str, dest: Path, progress: bool = False) -> None:
         tried.append(url)
         dest.write_bytes(b"not the file")
 
     monkeypatch.setattr(loaders, "_download", corrupt_download)
+    monkeypatch.setattr(loaders, "_platform", lambda: "debian")
     with pytest.raises(FileNotFoundError) as info:
         data.load_fashion_mnist("test", download=True)
     message = str(info.value)
@@ -284,7 +303,7 @@ def test_download_with_wrong_checksum_tries_the_next_mirror(fake_fashion, tmp_pa
     folder, arrays = fake_fashion
     tried = []
 
-    def bad_first_mirror(url: str, dest: Path) -> None:
+    def bad_first_mirror(url: str, dest: Path, progress: bool = False) -> None:
         tried.append(url)
         if url.startswith(loaders._FASHION_MNIST_URLS[0]):
             dest.write_bytes(b"<html>an error page</html>")
@@ -295,16 +314,16 @@ def test_download_with_wrong_checksum_tries_the_next_mirror(fake_fashion, tmp_pa
     images, y = data.load_fashion_mnist("test", download=True)
     np.testing.assert_array_equal(images, arrays["test"][0])
     np.testing.assert_array_equal(y, arrays["test"][1])
-    assert len(tried) == 4  # both files, each from both mirrors
+    assert len(tried) == 8  # the four files of both splits, each from both mirrors
     target = tmp_path / "ml4phys_data" / "fashion-mnist"
-    assert sorted(p.name for p in target.iterdir()) == sorted(loaders._FASHION_MNIST_FILES["test"])
+    assert sorted(p.name for p in target.iterdir()) == sorted(loaders._FASHION_MNIST_SHA256)
 
 
 def test_download_failing_for_the_second_file_keeps_nothing(fake_fashion, tmp_path, monkeypatch):
     folder, _ = fake_fashion
     mirrors = loaders._FASHION_MNIST_URLS
 
-    def labels_unreachable(url: str, dest: Path) -> None:
+    def labels_unreachable(url: str, dest: Path, progress: bool = False) -> None:
         if "labels" in url:
             if url.startswith(mirrors[0]):
                 raise urllib.error.URLError("no route to host")
@@ -323,7 +342,7 @@ def test_download_failing_for_the_second_file_keeps_nothing(fake_fashion, tmp_pa
 
 
 def test_download_interrupted_leaves_no_partial_file(fake_fashion, tmp_path, monkeypatch):
-    def interrupted(url: str, dest: Path) -> None:
+    def interrupted(url: str, dest: Path, progress: bool = False) -> None:
         dest.write_bytes(b"half")
         raise KeyboardInterrupt
 
@@ -344,6 +363,8 @@ def test_load_digits_without_scikit_learn_says_how_to_install_it(monkeypatch):
     [
         ({"data_dir": 3}, TypeError, "data_dir"),
         ({"download": "yes"}, TypeError, "download"),
+        ({"download": 1}, TypeError, "download"),
+        ({"progress": "no"}, TypeError, "progress"),
     ],
 )
 def test_load_fashion_mnist_bad_arguments(no_fashion_anywhere, kwargs, error, match):
@@ -352,12 +373,13 @@ def test_load_fashion_mnist_bad_arguments(no_fashion_anywhere, kwargs, error, ma
 
 
 def test_download_offline_gives_the_how_to_message(no_fashion_anywhere, monkeypatch):
-    def offline(url: str, dest: Path) -> None:
+    def offline(url: str, dest: Path, progress: bool = False) -> None:
         raise urllib.error.URLError("network is unreachable")
 
     monkeypatch.setattr(loaders, "_download", offline)
+    monkeypatch.setattr(loaders, "_platform", lambda: "debian")
     with pytest.raises(FileNotFoundError, match="(?s)apt-get install.*network is unreachable"):
-        data.load_fashion_mnist("train", download=True)
+        data.load_fashion_mnist("train")  # downloads by default
 
 
 def test_data_dir_default_and_override(tmp_path, monkeypatch):

@@ -8,6 +8,10 @@ Where a user names a place, the loader keeps to it: an explicit ``data_dir`` arg
 only folder searched (a typo in it must not be papered over by another copy), and a folder set
 with ``ML4PHYS_DATA`` that lacks the files is only passed over for the system-wide copy
 (Debian's, checksum-verified like any other) with a warning that names both.
+
+Where the files are nowhere (Colab, Binder, any machine without Debian's package), they are
+downloaded into that folder, each from the first mirror that sends bytes with the right
+checksum; a file gets its final name only once verified, and no file already there is replaced.
 """
 
 from __future__ import annotations
@@ -18,11 +22,17 @@ import hashlib
 import http.client
 import math
 import os
+import shutil
+import sys
 import urllib.request
+import uuid
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from ml4phys._validation import check_bool
+from ml4phys.runtime import in_book_build
 
 __all__ = [
     "FASHION_MNIST_CLASSES",
@@ -126,6 +136,14 @@ _FASHION_MNIST_URLS: tuple[str, ...] = (
 _SYSTEM_DIRS: tuple[Path, ...] = (Path("/usr/share/datasets/fashion-mnist"),)
 
 
+# A file every Debian and Ubuntu system has (for the advice of the not-found message).
+_DEBIAN_MARKER = Path("/etc/debian_version")
+
+
+# Seconds a download waits for a mirror to answer, or to send the next bytes.
+_TIMEOUT = 60
+
+
 # IDX element types: the third byte of the magic number.
 _IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
@@ -216,51 +234,138 @@ def _load_idx_gz(path: Path) -> np.ndarray:
     return _read_idx_gz(str(path.resolve()), stat.st_mtime_ns, stat.st_size, tuple(accepted))
 
 
-def _download(url: str, dest: Path) -> None:
+def _download(url: str, dest: Path, progress: bool = False) -> None:
     """Fetch ``url`` into the file ``dest`` (no checks: the caller verifies the checksum).
 
-    Kept tiny and separate so that tests can replace it (there is no network in the tests).
+    Kept small and separate so that tests can replace it.
+
+    Args:
+        url: the address of the file.
+        dest: the file to write (created, or emptied first).
+        progress: show a progress bar, in bytes, against the size the server announces.
     """
-    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
-        while chunk := response.read(1 << 20):
-            out.write(chunk)
+    from tqdm.auto import tqdm
+
+    with urllib.request.urlopen(url, timeout=_TIMEOUT) as response, open(dest, "wb") as out:
+        size = response.headers.get("Content-Length", "")
+        total = int(size) if size.isdigit() else None
+        with tqdm(
+            total=total,
+            desc=url.rsplit("/", 1)[-1],
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=not progress,
+        ) as bar:
+            while chunk := response.read(1 << 18):
+                out.write(chunk)
+                bar.update(len(chunk))
 
 
-def _fetch(name: str, folder: Path) -> Path:
+def _sha256(path: Path) -> str:
+    """The SHA-256 digest of the file ``path``, in hex, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _install(partial: Path, dest: Path) -> bool:
+    """Give the verified file ``partial`` its final name ``dest`` in one step, replacing nothing.
+
+    Returns:
+        True when ``dest`` is now the new file; False when a file of that name was already
+        there (the user's, or another download's), which is kept.
+    """
+    try:
+        os.link(partial, dest)  # atomic, and refuses to replace an existing file
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: a rename is atomic too
+        if dest.exists():
+            return False
+        os.replace(partial, dest)
+    return True
+
+
+def _fetch(name: str, folder: Path, progress: bool = False) -> bool:
     """Download the Fashion-MNIST file ``name`` into ``folder``, verifying its SHA-256.
 
     Tries each URL of ``_FASHION_MNIST_URLS`` in turn, moving on from a source that cannot be
-    reached or that sends bytes with the wrong checksum; the file appears under its final name
-    only once its checksum is right, and no ``.part`` file is left behind.
+    reached or that sends bytes with the wrong checksum. The bytes go to a ``.part`` file of
+    this call's own (two notebooks downloading at once do not mix their bytes), which gets the
+    final name only once its checksum is right, and never in place of a file already there; no
+    ``.part`` file is left behind.
+
+    Args:
+        name: the file's name, a key of ``_FASHION_MNIST_SHA256``.
+        folder: where it goes (created when missing).
+        progress: show a progress bar for each attempt.
+
+    Returns:
+        True when the file was installed; False when a file of that name appeared meanwhile
+        and was kept.
 
     Raises:
-        FileNotFoundError: when every source failed; the message names each one and what went
+        FileNotFoundError: when every source failed; the message names each URL and what went
             wrong with it.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / name
-    partial = folder / (name + ".part")
+    accepted = _FASHION_MNIST_SHA256[name]
     errors = []
-    try:
-        for base in _FASHION_MNIST_URLS:
-            url = base + name
+    for base in _FASHION_MNIST_URLS:
+        url = base + name
+        partial = folder / f"{name}.{uuid.uuid4().hex[:12]}.part"
+        try:
             try:
-                _download(url, partial)
+                _download(url, partial, progress)
             except (OSError, ValueError, http.client.HTTPException) as err:  # URLError is an OSError
                 errors.append(f"{url}: {type(err).__name__}: {err}")
                 continue
-            digest = hashlib.sha256(partial.read_bytes()).hexdigest()
-            if digest not in _FASHION_MNIST_SHA256[name]:
+            digest = _sha256(partial)
+            if digest not in accepted:
                 errors.append(
                     f"{url}: checksum mismatch for {name}: sha256 {digest} is none of the known "
-                    f"digests {', '.join(_FASHION_MNIST_SHA256[name])}"
+                    f"digests {', '.join(accepted)}"
                 )
                 continue
-            partial.replace(dest)
-            return dest
-    finally:
-        partial.unlink(missing_ok=True)
+            return _install(partial, folder / name)
+        finally:
+            partial.unlink(missing_ok=True)
     raise FileNotFoundError(f"could not download {name}; every source failed:\n  " + "\n  ".join(errors))
+
+
+def _download_splits(split: str, target: Path, progress: bool) -> None:
+    """Download the files of both splits that ``target`` lacks, the split ``split`` first.
+
+    Files already in ``target`` are left as they are (a user's file is never replaced; a bad
+    one is reported when it is read). Each split is all or nothing: when one of its files
+    cannot be had, the files of that split fetched here are deleted again.
+
+    Raises:
+        FileNotFoundError: when a file of ``split`` cannot be downloaded (the other split is
+            then not tried). When only the other split fails, a ``UserWarning`` says so and
+            ``split`` is usable.
+    """
+    other = "test" if split == "train" else "train"
+    for which in (split, other):
+        fetched = []
+        try:
+            for name in _FASHION_MNIST_FILES[which]:
+                if not (target / name).exists() and _fetch(name, target, progress):
+                    fetched.append(target / name)
+        except BaseException as err:
+            for path in fetched:  # all of the split or nothing
+                path.unlink(missing_ok=True)
+            if which == split or not isinstance(err, FileNotFoundError):
+                raise
+            warnings.warn(
+                f"Fashion-MNIST: the {split} split is in {target}, but the {which} split could "
+                f"not be downloaded (the next call that needs it tries again): {err}",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 def _candidate_dirs(explicit: Path | None) -> list[Path]:
@@ -274,28 +379,81 @@ def _candidate_dirs(explicit: Path | None) -> list[Path]:
     return [_default_data_dir() / "fashion-mnist", *_SYSTEM_DIRS]
 
 
-def _missing_message(split: str, names: tuple[str, str], searched: list[Path], target: Path) -> str:
-    """The FileNotFoundError text: what was looked for, where, and three ways to get it."""
+def _platform() -> str:
+    """Where the code runs, as far as getting Fashion-MNIST goes (the not-found message's advice).
+
+    Colab and Binder run Ubuntu too, but apt-get is the wrong advice there: Colab's machine
+    is gone with the session (and the loader downloads by itself), Binder's user is not root.
+
+    Returns:
+        ``"colab"`` (``COLAB_RELEASE_TAG`` set, or ``google.colab`` imported), ``"binder"``
+        (``BINDER_SERVICE_HOST`` or ``BINDER_REQUEST`` set), ``"debian"`` (Debian or Ubuntu
+        with ``apt-get``: Debian's package ``dataset-fashion-mnist`` can be installed) or
+        ``"other"`` (macOS, Windows, other Linux systems).
+    """
+    if os.environ.get("COLAB_RELEASE_TAG") or "google.colab" in sys.modules:
+        return "colab"
+    if os.environ.get("BINDER_SERVICE_HOST") or os.environ.get("BINDER_REQUEST"):
+        return "binder"
+    if _DEBIAN_MARKER.is_file() and shutil.which("apt-get"):
+        return "debian"
+    return "other"
+
+
+def _missing_message(
+    split: str, names: tuple[str, str], searched: list[Path], target: Path, why: str, failures: str = ""
+) -> str:
+    """The FileNotFoundError text: what was looked for, where, and how to get it on this machine.
+
+    Args:
+        split, names: the split and its two file names.
+        searched: the folders searched.
+        target: where a download puts the files.
+        why: why the files were not downloaded: ``"off"`` (``download=False``), ``"build"``
+            (the book build never downloads) or ``"failed"`` (``failures`` says what happened).
+        failures: the download's error text.
+    """
     where = "\n".join(f"  - {d}" for d in searched)
-    return (
+    train, test = _FASHION_MNIST_FILES["train"], _FASHION_MNIST_FILES["test"]
+    mirrors = "\n".join(f"       {base}" for base in _FASHION_MNIST_URLS)
+    into = f"the four files, checksum-verified, into {target};"
+    steps = []
+    if _platform() == "debian":
+        steps.append(
+            "sudo apt-get install dataset-fashion-mnist\n"
+            "     (installs the files under /usr/share/datasets/fashion-mnist);"
+        )
+    steps.append(
+        {
+            "failed": "check the internet connection and call load_fashion_mnist again; it downloads\n"
+            f"     {into}",
+            "off": "call load_fashion_mnist again with download=True (needs internet); it downloads\n"
+            f"     {into}",
+            "build": "make the same call outside the book build, which never downloads (ML4PHYS_BUILD\n"
+            f"     is set); it downloads {into}",
+        }[why]
+    )
+    steps.append(
+        f"download the four files ({train[0]}, {train[1]},\n"
+        f"     {test[0]}, {test[1]}) from one of\n{mirrors}\n"
+        f"     into {target}\n"
+        "     (or into DIR/fashion-mnist and set the environment variable ML4PHYS_DATA=DIR,\n"
+        "     or pass data_dir=DIR)."
+    )
+    numbered = "\n".join(f"  {i}. {step}" for i, step in enumerate(steps, start=1))
+    message = (
         f"Fashion-MNIST ({split} split) not found: looked for {names[0]} and {names[1]} in\n"
         f"{where}\n"
-        "To get the data, do one of:\n"
-        "  1. on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
-        "     (installs the files under /usr/share/datasets/fashion-mnist);\n"
-        "  2. put the four .gz files from https://github.com/zalandoresearch/fashion-mnist\n"
-        "     into a folder DIR/fashion-mnist/ and set the environment variable "
-        "ML4PHYS_DATA=DIR\n"
-        "     (or pass data_dir=... to load_fashion_mnist);\n"
-        "  3. when online: load_fashion_mnist(split, download=True)\n"
-        f"     (downloads and checks them, into {target})."
+        f"To get the data, do one of:\n{numbered}"
     )
+    return message + (f"\nThe download failed: {failures}" if failures else "")
 
 
 def load_fashion_mnist(
     split: str = "train",
     data_dir: str | os.PathLike[str] | None = None,
-    download: bool = False,
+    download: bool | None = None,
+    progress: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST: 28x28 grey-scale photos of clothing in ten classes.
 
@@ -315,15 +473,23 @@ def load_fashion_mnist(
       When ``ML4PHYS_DATA`` is set but its folder lacks the files, the system copy is used
       with a ``UserWarning`` naming both folders (the data are the same, checksum-verified).
 
+    When they are not found (on Colab, Binder, macOS, Windows: wherever Debian's package is
+    not installed), the files of both splits, about 30 MB, are downloaded into ``data_dir``
+    when given, else into ``ml4phys.data.data_dir() / "fashion-mnist"``; later calls read
+    them from there. Each file comes from the original Fashion-MNIST site, or from its GitHub
+    repository when that fails or sends bytes with the wrong checksum, and gets its name only
+    once its checksum is right; files already there are never replaced.
+
     Args:
         split: ``"train"`` or ``"test"``.
         data_dir: optional folder holding the ``.gz`` files (or a ``fashion-mnist``
-            subfolder with them); the only place searched when given.
-        download: when the files are not found, download them from the original
-            Fashion-MNIST site (falling back to its GitHub repository when a source fails or
-            sends a file with the wrong checksum) into ``data_dir`` when given, else into
-            ``ml4phys.data.data_dir() / "fashion-mnist"``. Needs internet; the book's own
-            build never downloads. A failed download leaves no file behind.
+            subfolder with them); the only place searched, and where a download goes, when
+            given.
+        download: download the files when they are not found; ``None`` does, except during
+            the book build (``ML4PHYS_BUILD=1``), which runs offline. Needs internet. A
+            download that fails for the split asked for leaves none of its files behind.
+        progress: show a progress bar per downloaded file; ``None`` shows it except during
+            the book build.
 
     Returns:
         ``(images, y)``: ``images`` of shape ``(n, 28, 28)``, uint8 in 0..255 (0 is the
@@ -331,13 +497,13 @@ def load_fashion_mnist(
         0..9; ``n`` is 60 000 for ``"train"`` and 10 000 for ``"test"``.
 
     Raises:
-        TypeError: if ``split`` is not a string, ``data_dir`` not a path or ``download`` not
-            a bool.
+        TypeError: if ``split`` is not a string, ``data_dir`` not a path, or ``download`` or
+            ``progress`` neither a bool nor None.
         ValueError: if ``split`` is unknown, or a file on disk fails its checksum or is
             malformed (the message names the file).
-        FileNotFoundError: if the files are not found (and not downloaded, or every download
-            source failed); the message says how to get them and, after a download, what
-            went wrong with each source.
+        FileNotFoundError: if the files are not found and not downloaded (the message says
+            how to get them on this kind of machine), or every download source failed for
+            one of them (the message also names each URL and what went wrong).
     """
     if not isinstance(split, str):
         raise TypeError(f"split must be a str ('train' or 'test'), got {type(split).__name__}")
@@ -345,8 +511,10 @@ def load_fashion_mnist(
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"data_dir must be a str or a path, got {type(data_dir).__name__}")
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be a bool, got {type(download).__name__}")
+    if download is not None:
+        check_bool(download, "download")
+    if progress is not None:
+        check_bool(progress, "progress")
     explicit = None if data_dir is None else Path(os.fspath(data_dir)).expanduser()
     names = _FASHION_MNIST_FILES[split]
 
@@ -363,18 +531,16 @@ def load_fashion_mnist(
         )
     if folder is None:
         target = explicit if explicit is not None else user_folder
-        message = _missing_message(split, names, candidates, target)
-        if not download:
-            raise FileNotFoundError(message)
-        fetched = []
+        wanted = (not in_book_build()) if download is None else bool(download)
+        if not wanted:
+            why = "build" if download is None else "off"
+            raise FileNotFoundError(_missing_message(split, names, candidates, target, why))
+        show = (not in_book_build()) if progress is None else bool(progress)
         try:
-            for name in names:
-                if not (target / name).is_file():
-                    fetched.append(_fetch(name, target))
+            _download_splits(split, target, show)
         except FileNotFoundError as err:
-            for path in fetched:  # all of the split or nothing
-                path.unlink(missing_ok=True)
-            raise FileNotFoundError(f"{message}\nThe download failed: {err}") from err
+            message = _missing_message(split, names, candidates, target, "failed", str(err))
+            raise FileNotFoundError(message) from err
         folder = target
 
     images = _load_idx_gz(folder / names[0])
