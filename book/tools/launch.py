@@ -357,7 +357,9 @@ class Bibliography:
         """One line of the reference list."""
         entry = self._entry(key)
         people = entry.persons.get("author") or entry.persons.get("editor") or []
-        names = ", ".join(self._latex(str(p)) for p in people) or self.authors(key)
+        names = ", ".join(self._latex(str(p)) for p in people[:6]) or self.authors(key)
+        if len(people) > 6:
+            names = ", ".join(self._latex(str(p)) for p in people[:3]) + " et al."
         fields = {k.lower(): self._latex(v) for k, v in entry.fields.items()}
         venue = next(
             (fields[k] for k in ("journal", "booktitle", "publisher", "school", "institution", "howpublished")
