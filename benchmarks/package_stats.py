@@ -22,7 +22,14 @@ import sys
 import tokenize
 from pathlib import Path
 
-SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+SKIP = {
+    tokenize.COMMENT,
+    tokenize.NL,
+    tokenize.NEWLINE,
+    tokenize.INDENT,
+    tokenize.DEDENT,
+    tokenize.ENDMARKER,
+}
 
 
 def _is_validator(name: str) -> bool:
@@ -32,9 +39,15 @@ def _is_validator(name: str) -> bool:
 def _docstring_lines(tree: ast.AST) -> set[int]:
     lines: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(
+            node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+        ):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+            ):
                 if isinstance(body[0].value.value, str):
                     lines |= set(range(body[0].lineno, body[0].end_lineno + 1))
     # attribute docstrings: a bare string statement anywhere
@@ -60,10 +73,18 @@ def _raises_only(body: list[ast.stmt]) -> bool:
 
 def _calls_validator(stmt: ast.stmt) -> bool:
     value = getattr(stmt, "value", None)
-    if not isinstance(stmt, (ast.Expr, ast.Assign, ast.AnnAssign)) or not isinstance(value, ast.Call):
+    if not isinstance(stmt, (ast.Expr, ast.Assign, ast.AnnAssign)) or not isinstance(
+        value, ast.Call
+    ):
         return False
     func = value.func
-    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    name = (
+        func.id
+        if isinstance(func, ast.Name)
+        else func.attr
+        if isinstance(func, ast.Attribute)
+        else ""
+    )
     return _is_validator(name)
 
 
@@ -78,7 +99,9 @@ def file_stats(path: Path) -> tuple[int, int]:
     checking: set[int] = set()
     for node in ast.walk(tree):
         span = None
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_validator(node.name):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_validator(
+            node.name
+        ):
             span = (node.lineno, node.end_lineno)
         elif isinstance(node, ast.If) and _raises_only(node.body) and not node.orelse:
             span = (node.lineno, node.end_lineno)
@@ -90,7 +113,11 @@ def file_stats(path: Path) -> tuple[int, int]:
 
 
 def main(argv: list[str]) -> int:
-    src = Path(argv[0]) if argv else Path(__file__).resolve().parents[1] / "src" / "ml4phys"
+    src = (
+        Path(argv[0])
+        if argv
+        else Path(__file__).resolve().parents[1] / "src" / "ml4phys"
+    )
     totals = {"package": [0, 0], "checks": [0, 0]}
     for path in sorted(src.rglob("*.py")):
         part = "checks" if "checks" in path.relative_to(src).parts else "package"
@@ -99,7 +126,11 @@ def main(argv: list[str]) -> int:
         totals[part][1] += n_check
     (c, k), (c_checks, _) = totals["package"], totals["checks"]
     report = {
-        "package": {"code_lines": c, "input_checking_lines": k, "share": round(k / c, 3) if c else 0.0},
+        "package": {
+            "code_lines": c,
+            "input_checking_lines": k,
+            "share": round(k / c, 3) if c else 0.0,
+        },
         "checks": {"code_lines": c_checks},
     }
     print(json.dumps(report, indent=2))

@@ -56,7 +56,11 @@ def glued_values(nb: nbformat.NotebookNode) -> dict[str, str]:
             meta = output.get("metadata", {}).get("scrapbook", {})
             if "name" in meta:
                 # glue(display=False) stores the value as application/papermill.record/text/plain
-                texts = [v for k, v in output.get("data", {}).items() if k.endswith("text/plain")]
+                texts = [
+                    v
+                    for k, v in output.get("data", {}).items()
+                    if k.endswith("text/plain")
+                ]
                 if texts:
                     values[meta["name"]] = texts[0].strip("'\"")
     return values
@@ -78,13 +82,17 @@ def run_notebook(path: Path) -> dict:
         client.execute()
     except CellExecutionError as error:
         record["ok"] = False
-        record["error"] = str(error).splitlines()[-1][:300] if str(error) else repr(error)
+        record["error"] = (
+            str(error).splitlines()[-1][:300] if str(error) else repr(error)
+        )
     record["seconds"] = round(time.perf_counter() - start, 2)
     record["results"] = glued_values(nb)
     if student:
         unexpected = []
         for index, cell in enumerate(nb.cells):
-            raised = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+            raised = any(
+                o.get("output_type") == "error" for o in cell.get("outputs", [])
+            )
             if raised and "raises-exception" not in cell.metadata.get("tags", []):
                 unexpected.append(index)
         record["unexpected_errors_in_cells"] = unexpected
@@ -119,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "report.json")
     parser.add_argument("--only", help="run only notebooks whose path contains this")
     parser.add_argument(
-        "--rebuild", action="store_true", help="also time a warm-cache rebuild of the HTML book"
+        "--rebuild",
+        action="store_true",
+        help="also time a warm-cache rebuild of the HTML book",
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("ML4PHYS_BUILD", "1")
@@ -129,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         record = run_notebook(path)
         records.append(record)
         status = "ok " if record["ok"] else "FAIL"
-        print(f"{status} {record['seconds']:6.1f} s  {record['notebook']}  {record['results']}", flush=True)
+        print(
+            f"{status} {record['seconds']:6.1f} s  {record['notebook']}  {record['results']}",
+            flush=True,
+        )
     times = [r["seconds"] for r in records]
     report = {
         "machine": {
@@ -163,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         report["rebuild_seconds"] = rebuild_seconds()
         print(f"warm-cache rebuild: {report['rebuild_seconds']} s")
         if report["rebuild_seconds"] > REBUILD_SECONDS:
-            problems.append(f"rebuild {report['rebuild_seconds']} s > {REBUILD_SECONDS} s")
+            problems.append(
+                f"rebuild {report['rebuild_seconds']} s > {REBUILD_SECONDS} s"
+            )
     report["problems"] = problems
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -49,7 +49,9 @@ def _modules() -> list[str]:
 
 def _packages() -> list[str]:
     return [
-        name for name in _modules() if (PACKAGE.parent / name.replace(".", "/") / "__init__.py").is_file()
+        name
+        for name in _modules()
+        if (PACKAGE.parent / name.replace(".", "/") / "__init__.py").is_file()
     ]
 
 
@@ -80,7 +82,17 @@ def test_import_is_light_and_fast():
 
 def test_dir_lists_the_subpackages():
     listed = set(dir(ml4phys))
-    for name in ["checks", "data", "generative", "nn", "physics", "plot", "rl", "runtime", "widgets"]:
+    for name in [
+        "checks",
+        "data",
+        "generative",
+        "nn",
+        "physics",
+        "plot",
+        "rl",
+        "runtime",
+        "widgets",
+    ]:
         assert name in listed
         assert name in ml4phys.__all__
     assert {"setup", "__version__"} <= set(ml4phys.__all__)
@@ -88,16 +100,24 @@ def test_dir_lists_the_subpackages():
 
 @pytest.mark.parametrize("package", _packages())
 def test_every_subpackage_lists_its_submodules(package):
-    module = importlib.import_module(package) if package != "ml4phys.rl.envs" or _has_gymnasium() else None
+    module = (
+        importlib.import_module(package)
+        if package != "ml4phys.rl.envs" or _has_gymnasium()
+        else None
+    )
     if module is None:
         pytest.skip("gymnasium is not installed")
     if not hasattr(module, "__getattr__"):
-        pytest.skip(f"{package} loads its submodules eagerly or by name (from {package} import ...)")
+        pytest.skip(
+            f"{package} loads its submodules eagerly or by name (from {package} import ...)"
+        )
     folder = PACKAGE.parent / package.replace(".", "/")
     public = {p.stem for p in folder.glob("[!_]*.py")} | {
         p.parent.name for p in folder.glob("[!_]*/__init__.py")
     }
-    assert public <= set(dir(module)), f"{package} does not list {sorted(public - set(dir(module)))}"
+    assert public <= set(dir(module)), (
+        f"{package} does not list {sorted(public - set(dir(module)))}"
+    )
 
 
 @pytest.mark.parametrize("module_name", _modules())
@@ -109,7 +129,9 @@ def test_every_name_in_all_is_importable(module_name):
     if not _has_gymnasium():
         names = [name for name in names if f"{module_name}.{name}" != "ml4phys.rl.envs"]
     for name in names:
-        value = getattr(module, name)  # raises AttributeError or ImportError when broken
+        value = getattr(
+            module, name
+        )  # raises AttributeError or ImportError when broken
         if isinstance(value, type(ml4phys)):  # a lazily attached submodule
             assert value.__name__ == f"{module_name}.{name}"
 
@@ -166,7 +188,9 @@ def test_setup_returns_a_generator_and_seeds_reproducibly(torch_threads):
     np.testing.assert_array_equal(first[1], second[1])
     assert torch.equal(first[2], second[2])
     np.testing.assert_array_equal(first[0], np.random.default_rng(3).random(4))
-    assert not np.array_equal(ml4phys.setup(seed=4, plot_style=False).random(4), first[0])
+    assert not np.array_equal(
+        ml4phys.setup(seed=4, plot_style=False).random(4), first[0]
+    )
 
 
 def test_setup_thread_count(torch_threads, monkeypatch):
@@ -195,7 +219,8 @@ def test_setup_thread_count_from_the_environment_in_a_fresh_process():
 # ----------------------------------------------------------------------------------------------
 
 _BAD_NAME = re.compile(
-    r"^_?(utils?|util_.*|misc|helpers?|(ch|chapter|lecture|part|week)_?\d+.*|\d+.*)$", re.I
+    r"^_?(utils?|util_.*|misc|helpers?|(ch|chapter|lecture|part|week)_?\d+.*|\d+.*)$",
+    re.I,
 )
 
 
@@ -203,15 +228,21 @@ _BAD_NAME = re.compile(
 def test_modules_are_named_after_concepts(module_name):
     *parents, name = module_name.split(".")
     if parents[:2] == ["ml4phys", "checks"]:
-        assert not re.match(r"^_?utils?$", name)  # one module per chapter is the convention here
+        assert not re.match(
+            r"^_?utils?$", name
+        )  # one module per chapter is the convention here
         return
-    assert not _BAD_NAME.match(name), f"{module_name}: name modules after the concept they hold"
+    assert not _BAD_NAME.match(name), (
+        f"{module_name}: name modules after the concept they hold"
+    )
 
 
 def _imported_modules(path: Path, module_name: str) -> set[str]:
     """Every module ``path`` imports (at any depth, relative imports resolved)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = module_name if path.name == "__init__.py" else module_name.rpartition(".")[0]
+    package = (
+        module_name if path.name == "__init__.py" else module_name.rpartition(".")[0]
+    )
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -223,8 +254,15 @@ def _imported_modules(path: Path, module_name: str) -> set[str]:
                 base = ".".join([*anchor, base] if base else anchor)
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module":
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "import_module"
+        ):
+            if (
+                node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 found.add(node.args[0].value)
     return found
 
@@ -238,9 +276,13 @@ def test_the_core_never_imports_plotting_or_widgets(module_name):
     path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
     imported = _imported_modules(path, module_name)
     wrong = sorted(
-        name for name in imported if name.split(".")[:2] in (["ml4phys", "plot"], ["ml4phys", "widgets"])
+        name
+        for name in imported
+        if name.split(".")[:2] in (["ml4phys", "plot"], ["ml4phys", "widgets"])
     )
-    assert not wrong, f"{module_name} imports {wrong}: dependencies point from plot/widgets to the core"
+    assert not wrong, (
+        f"{module_name} imports {wrong}: dependencies point from plot/widgets to the core"
+    )
 
 
 def test_the_import_scanner_sees_every_form(tmp_path):

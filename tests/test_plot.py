@@ -53,7 +53,9 @@ def test_set_style_uses_only_fonts_bundled_with_matplotlib():
     plot.set_style()
     bundled = Path(matplotlib.get_data_path()).resolve()
     family = matplotlib.rcParams["font.sans-serif"][0]
-    path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+    path = font_manager.findfont(
+        font_manager.FontProperties(family=family), fallback_to_default=False
+    )
     assert bundled in Path(path).resolve().parents
     # Drawing text and mathtext must not warn about missing fonts (warnings are errors here).
     fig, ax = plt.subplots()
@@ -67,14 +69,18 @@ def test_set_style_uses_only_fonts_bundled_with_matplotlib():
 
 
 def test_plot_history_draws_both_losses_and_best_epoch():
-    history = SimpleNamespace(train_loss=[1.0, 0.5, 0.3], val_loss=[1.2, 0.6, 0.7], best_epoch=1)
+    history = SimpleNamespace(
+        train_loss=[1.0, 0.5, 0.3], val_loss=[1.2, 0.6, 0.7], best_epoch=1
+    )
     ax = plot.plot_history(history)
     assert isinstance(ax, Axes)
     lines = ax.get_lines()
     assert len(lines) == 3
     np.testing.assert_allclose(lines[0].get_ydata(), [1.0, 0.5, 0.3])
     np.testing.assert_allclose(lines[0].get_xdata(), [1, 2, 3])  # epochs count from 1
-    np.testing.assert_allclose(lines[2].get_xdata(), [2, 2])  # best_epoch is a 0-based index
+    np.testing.assert_allclose(
+        lines[2].get_xdata(), [2, 2]
+    )  # best_epoch is a 0-based index
     assert ax.get_yscale() == "log"
 
 
@@ -131,7 +137,11 @@ def test_plot_image_grid_accepts_channel_first_tensor_rgb_and_reuses_fig():
     [
         ({"images": np.zeros((4, 4))}, ValueError, "shape"),
         ({"images": np.zeros((0, 4, 4))}, ValueError, "empty"),
-        ({"images": np.zeros((2, 4, 4)), "labels": [1]}, ValueError, "one entry per image"),
+        (
+            {"images": np.zeros((2, 4, 4)), "labels": [1]},
+            ValueError,
+            "one entry per image",
+        ),
         ({"images": np.zeros((2, 4, 4)), "labels": "ab"}, TypeError, "string"),
         ({"images": np.zeros((2, 4, 4)), "n_cols": 0}, ValueError, "n_cols"),
         ({"images": np.zeros((2, 4, 4)), "fig": "figure"}, TypeError, "Figure"),
@@ -152,7 +162,9 @@ def test_plot_2d_function_image_orientation_and_points():
     (image,) = _images(ax)
     values = np.asarray(image.get_array())
     assert values.shape == (11, 11)
-    assert values[0, -1] == pytest.approx(1 - 10)  # origin lower: row 0 is y = -1, x = +1
+    assert values[0, -1] == pytest.approx(
+        1 - 10
+    )  # origin lower: row 0 is y = -1, x = +1
     assert values[-1, 0] == pytest.approx(-1 + 10)
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(scatters) == 1 and len(scatters[0].get_offsets()) == 2
@@ -162,7 +174,9 @@ def test_plot_2d_function_image_orientation_and_points():
 def test_plot_2d_function_accepts_torch_output_and_constant_function():
     w = torch.ones(2, requires_grad=True)
     _, ax = plt.subplots()
-    out = plot.plot_2d_function(lambda Z: torch.from_numpy(Z) @ w, ax=ax, n=5, colorbar=False, xlim=(0, 2))
+    out = plot.plot_2d_function(
+        lambda Z: torch.from_numpy(Z) @ w, ax=ax, n=5, colorbar=False, xlim=(0, 2)
+    )
     assert out is ax
     assert _images(ax)[0].get_extent() == [0.0, 2.0, -1.0, 1.0]
     ax2 = plot.plot_2d_function(lambda Z: np.zeros(len(Z)), n=4)  # no zero-width scale
@@ -178,7 +192,11 @@ def test_plot_2d_function_accepts_torch_output_and_constant_function():
         ({"f": "sin"}, TypeError, "callable"),
         ({"f": lambda Z: Z[:, 0], "xlim": (1, -1)}, ValueError, "xlim"),
         ({"f": lambda Z: Z[:, 0], "n": 1}, ValueError, "n must be"),
-        ({"f": lambda Z: Z[:, 0], "points": (np.zeros((3, 3)), np.zeros(3))}, ValueError, "X"),
+        (
+            {"f": lambda Z: Z[:, 0], "points": (np.zeros((3, 3)), np.zeros(3))},
+            ValueError,
+            "X",
+        ),
         ({"f": lambda Z: Z[:, 0], "points": np.zeros((3, 2))}, TypeError, "pair"),
     ],
 )
@@ -202,7 +220,10 @@ def test_draw_network_nodes_and_edges_without_weights():
 
 def test_draw_network_colours_edges_by_weight():
     rng = np.random.default_rng(1)
-    params = [(rng.normal(size=(2, 3)), np.zeros(3)), (rng.normal(size=(3, 2)), np.zeros(2))]
+    params = [
+        (rng.normal(size=(2, 3)), np.zeros(3)),
+        (rng.normal(size=(3, 2)), np.zeros(2)),
+    ]
     ax = plot.draw_network([2, 3, 2], weights=params)  # (W, b) pairs as nn_numpy makes
     (edges,) = [c for c in ax.collections if isinstance(c, LineCollection)]
     expected = np.concatenate([W.ravel() for W, _ in params])
@@ -241,7 +262,11 @@ def test_plot_decision_boundary_binary_scores():
     assert set(np.unique(classes)) == {0, 1}
     assert np.all(classes[:, 0] == 0) and np.all(classes[:, -1] == 1)  # left 0, right 1
     assert len([c for c in ax.collections if isinstance(c, ContourSet)]) == 1
-    (points,) = [c for c in ax.collections if isinstance(c, PathCollection) and not isinstance(c, ContourSet)]
+    (points,) = [
+        c
+        for c in ax.collections
+        if isinstance(c, PathCollection) and not isinstance(c, ContourSet)
+    ]
     assert len(points.get_offsets()) == 50
 
 
@@ -250,7 +275,9 @@ def test_plot_decision_boundary_multiclass_and_constant_model():
     X = rng.uniform(-1, 1, size=(30, 2))
 
     def model_fn(Z):  # three classes: argmax of class scores, as a torch tensor
-        return torch.from_numpy(np.stack([Z[:, 0], Z[:, 1], -Z[:, 0] - Z[:, 1]], axis=1))
+        return torch.from_numpy(
+            np.stack([Z[:, 0], Z[:, 1], -Z[:, 0] - Z[:, 1]], axis=1)
+        )
 
     y = np.argmax(model_fn(X).numpy(), axis=1)
     ax = plot.plot_decision_boundary(model_fn, X, y, n=30)
@@ -264,10 +291,28 @@ def test_plot_decision_boundary_multiclass_and_constant_model():
 @pytest.mark.parametrize(
     ("X", "y", "model_fn", "error", "match"),
     [
-        (np.zeros((5, 3)), np.zeros(5), lambda Z: Z[:, 0], ValueError, r"X must have shape"),
-        (np.zeros((5, 2)), np.zeros(4), lambda Z: Z[:, 0], ValueError, r"y must have shape"),
+        (
+            np.zeros((5, 3)),
+            np.zeros(5),
+            lambda Z: Z[:, 0],
+            ValueError,
+            r"X must have shape",
+        ),
+        (
+            np.zeros((5, 2)),
+            np.zeros(4),
+            lambda Z: Z[:, 0],
+            ValueError,
+            r"y must have shape",
+        ),
         (np.zeros((5, 2)), np.full(5, 0.5), lambda Z: Z[:, 0], ValueError, "integer"),
-        (np.zeros((5, 2)), np.zeros(5), lambda Z: Z[:, :, None], ValueError, "n_classes"),
+        (
+            np.zeros((5, 2)),
+            np.zeros(5),
+            lambda Z: Z[:, :, None],
+            ValueError,
+            "n_classes",
+        ),
         (np.zeros((5, 2)), np.zeros(5), None, TypeError, "callable"),
     ],
 )
@@ -293,30 +338,54 @@ _X = np.random.default_rng(0).random((3, 2))
             ValueError,
             "train_loss",
         ),
-        (lambda: plot.plot_history({**_HISTORY, "best_epoch": 7}), ValueError, "best_epoch"),
-        (lambda: plot.plot_history({**_HISTORY, "best_epoch": 0.5}), ValueError, "best_epoch"),
-        (lambda: plot.plot_history(_HISTORY, log="no"), TypeError, "log"),
-        (lambda: plot.plot_image_grid(np.zeros((3, 4, 4)), vmin=1, vmax=0), ValueError, "vmin"),
-        (lambda: plot.plot_image_grid(np.zeros((3, 4, 4)), vmin=NAN, vmax=1), ValueError, "vmin"),
         (
-            lambda: plot.plot_2d_function(lambda X: X[:, 0], n=10, points=(np.zeros(3), np.zeros(3))),
+            lambda: plot.plot_history({**_HISTORY, "best_epoch": 7}),
+            ValueError,
+            "best_epoch",
+        ),
+        (
+            lambda: plot.plot_history({**_HISTORY, "best_epoch": 0.5}),
+            ValueError,
+            "best_epoch",
+        ),
+        (lambda: plot.plot_history(_HISTORY, log="no"), TypeError, "log"),
+        (
+            lambda: plot.plot_image_grid(np.zeros((3, 4, 4)), vmin=1, vmax=0),
+            ValueError,
+            "vmin",
+        ),
+        (
+            lambda: plot.plot_image_grid(np.zeros((3, 4, 4)), vmin=NAN, vmax=1),
+            ValueError,
+            "vmin",
+        ),
+        (
+            lambda: plot.plot_2d_function(
+                lambda X: X[:, 0], n=10, points=(np.zeros(3), np.zeros(3))
+            ),
             ValueError,
             r"points\[0\]",
         ),
         (
-            lambda: plot.plot_2d_function(lambda X: X[:, 0], n=10, points=(np.zeros((3, 2)), np.zeros(2))),
+            lambda: plot.plot_2d_function(
+                lambda X: X[:, 0], n=10, points=(np.zeros((3, 2)), np.zeros(2))
+            ),
             ValueError,
             r"points\[1\]",
         ),
         (lambda: plot.draw_network([2, 0, 1]), ValueError, r"layer_sizes\[1\]"),
         (lambda: plot.draw_network([2, 1.5]), TypeError, r"layer_sizes\[1\]"),
         (
-            lambda: plot.plot_decision_boundary(lambda X: X[:, 0], _X, np.zeros(3), threshold=NAN),
+            lambda: plot.plot_decision_boundary(
+                lambda X: X[:, 0], _X, np.zeros(3), threshold=NAN
+            ),
             ValueError,
             "threshold",
         ),
         (
-            lambda: plot.plot_decision_boundary(lambda X: X[:, 0], _X, np.zeros(3), margin=-1),
+            lambda: plot.plot_decision_boundary(
+                lambda X: X[:, 0], _X, np.zeros(3), margin=-1
+            ),
             ValueError,
             "margin",
         ),
@@ -345,6 +414,8 @@ def test_bad_input_found_by_the_sweep_is_refused(call, error, match):
 
 
 def test_history_attribute_none_counts_as_empty():
-    ax = plot.plot_history({"train_loss": [1.0, 0.5], "val_loss": None, "best_epoch": 1})
+    ax = plot.plot_history(
+        {"train_loss": [1.0, 0.5], "val_loss": None, "best_epoch": 1}
+    )
     assert len(ax.get_lines()) == 2  # the training curve and the best-epoch marker
     plt.close("all")

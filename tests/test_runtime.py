@@ -21,7 +21,8 @@ def test_seed_everything_makes_every_generator_reproducible():
 
 
 @pytest.mark.parametrize(
-    "bad, error", [(1.5, TypeError), ("3", TypeError), (True, TypeError), (-1, ValueError)]
+    "bad, error",
+    [(1.5, TypeError), ("3", TypeError), (True, TypeError), (-1, ValueError)],
 )
 def test_seed_everything_rejects_bad_seeds(bad, error):
     with pytest.raises(error, match="seed"):
@@ -42,7 +43,8 @@ def test_get_device_override(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "value, expected", [("1", True), ("", False), ("0", False), ("false", False), ("yes", True)]
+    "value, expected",
+    [("1", True), ("", False), ("0", False), ("false", False), ("yes", True)],
 )
 def test_in_book_build(monkeypatch, value, expected):
     monkeypatch.setenv("ML4PHYS_BUILD", value)
@@ -60,7 +62,9 @@ def test_glue_uses_myst_nb_and_validates(monkeypatch):
     from ml4phys.runtime import glue
 
     calls = []
-    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: calls.append((name, value)))
+    monkeypatch.setattr(
+        myst_nb, "glue", lambda name, value, display: calls.append((name, value))
+    )
     glue("ch00_answer", 42.0)
     assert calls == [("ch00_answer", 42.0)]
     with pytest.raises(TypeError, match="name"):
@@ -90,12 +94,22 @@ def test_glue_without_myst_nb_only_displays(monkeypatch, capsys):
     ("call", "error", "match"),
     [
         (lambda: ml4phys.setup(3, plot_style="no"), TypeError, "plot_style"),
-        (lambda: ml4phys.setup(3, n_threads=0, plot_style=False), ValueError, "n_threads"),
+        (
+            lambda: ml4phys.setup(3, n_threads=0, plot_style=False),
+            ValueError,
+            "n_threads",
+        ),
         (lambda: seed_everything(2**70), ValueError, "seed"),
         (lambda: get_device("no"), TypeError, "prefer_gpu"),
         (lambda: ml4phys.glue("x", 1.0, display="yes"), TypeError, "display"),
     ],
-    ids=["plot-style-str", "n-threads-zero", "seed-too-large", "prefer-gpu-str", "display-str"],
+    ids=[
+        "plot-style-str",
+        "n-threads-zero",
+        "seed-too-large",
+        "prefer-gpu-str",
+        "display-str",
+    ],
 )
 def test_bad_arguments_are_refused(call, error, match):
     with pytest.raises(error, match=match):

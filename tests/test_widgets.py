@@ -69,7 +69,11 @@ class Collect(HTMLParser):
             self.text[self._open].append(data)
 
     def find(self, tag, **attrs):
-        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+        return [
+            a
+            for t, a in self.tags
+            if t == tag and all(a.get(k) == v for k, v in attrs.items())
+        ]
 
 
 def _static(plot_fn=None, **kwargs):
@@ -96,7 +100,11 @@ def _static(plot_fn=None, **kwargs):
         ({"a": range(10), "k": range(10)}, ValueError, "coarsen the grid"),
         ({"a": [1, 2], "defaults": {"b": 1}}, ValueError, "unknown sliders"),
         ({"a": [1, 2], "defaults": {"a": 1.5}}, ValueError, "not on its grid"),
-        ({"kind": ["sin", "cos"], "defaults": {"kind": "tan"}}, ValueError, "not on its grid"),
+        (
+            {"kind": ["sin", "cos"], "defaults": {"kind": "tan"}},
+            ValueError,
+            "not on its grid",
+        ),
         ({"a": [1, 2], "defaults": [1]}, TypeError, "dict"),
         ({"a": [1, 2], "mode": "pdf"}, ValueError, "mode"),
         ({"a": [1, 2], "max_frames": 0}, ValueError, "max_frames"),
@@ -135,9 +143,14 @@ def test_static_renders_every_frame_once_and_frames_differ():
     seen = {(c["a"], c["k"]) for c in recorder.calls}
     assert seen == {(a, k) for a in (0.5, 1.0, 2.0) for k in (1, 2)}
     assert all(type(c["a"]) is float and type(c["k"]) is int for c in recorder.calls)
-    assert len(set(result.frames.values())) == 6  # distinct parameters, distinct pictures
+    assert (
+        len(set(result.frames.values())) == 6
+    )  # distinct parameters, distinct pictures
     png = PIL.Image.open(io.BytesIO(result.frames[(0, 0)]))
-    assert png.format == "PNG" and png.size == (80, 60)  # figsize * dpi, fixed for all frames
+    assert png.format == "PNG" and png.size == (
+        80,
+        60,
+    )  # figsize * dpi, fixed for all frames
     assert plt.get_fignums() == fig_nums  # no pyplot figure was created
 
 
@@ -166,9 +179,13 @@ def test_static_html_contract():
 
     (outer,) = page.find("div", **{"class": "ml4phys-widget"})
     assert outer["data-ml4phys-widget"] == "1"
-    assert page.tags[0][0] == "div" and page.tags[0][1] is outer  # the outermost element
+    assert (
+        page.tags[0][0] == "div" and page.tags[0][1] is outer
+    )  # the outermost element
     ranges = page.find("input", type="range")
-    assert [(r["data-param"], r["min"], r["max"], r["step"], r["value"]) for r in ranges] == [
+    assert [
+        (r["data-param"], r["min"], r["max"], r["step"], r["value"]) for r in ranges
+    ] == [
         ("a", "0", "2", "1", "0"),
         ("kind", "0", "1", "1", "1"),
     ]
@@ -178,7 +195,9 @@ def test_static_html_contract():
     assert "".join(page.text["output"]) == "0.5cos"
     (img,) = page.find("img", **{"class": "ml4phys-frame"})
     assert img["alt"] == "Figure at a = 0.5, kind = cos"
-    (script,) = page.find("script", type="application/json", **{"class": "ml4phys-frames"})
+    (script,) = page.find(
+        "script", type="application/json", **{"class": "ml4phys-frames"}
+    )
     assert script is not None
 
     data = json.loads("".join(page.text["script"]))
@@ -190,11 +209,17 @@ def test_static_html_contract():
     assert set(data["frames"]) == {f"{i},{j}" for i in range(3) for j in range(2)}
     prefix = "data:image/png;base64,"
     assert all(src.startswith(prefix) for src in data["frames"].values())
-    assert base64.b64decode(data["frames"]["2,0"][len(prefix) :]) == result.frames[(2, 0)]
-    assert img["src"] == data["frames"]["0,1"]  # the page shows the default frame without JS
+    assert (
+        base64.b64decode(data["frames"]["2,0"][len(prefix) :]) == result.frames[(2, 0)]
+    )
+    assert (
+        img["src"] == data["frames"]["0,1"]
+    )  # the page shows the default frame without JS
 
     html = result.to_html()
-    assert " on" not in html.replace("json", "")  # no inline event handlers (onclick=...)
+    assert " on" not in html.replace(
+        "json", ""
+    )  # no inline event handlers (onclick=...)
     assert "http://" not in html and "https://" not in html  # nothing from a CDN
 
 
@@ -227,13 +252,19 @@ def test_static_error_in_plot_fn_propagates():
 
 def test_live_returns_sliders_and_output_and_recomputes_on_change():
     recorder = Recorder()
-    box = interactive_figure(recorder, mode="live", a=[0.5, 1.0, 2.0], k=[1, 2], **SMALL)
+    box = interactive_figure(
+        recorder, mode="live", a=[0.5, 1.0, 2.0], k=[1, 2], **SMALL
+    )
     assert isinstance(box, ipywidgets.VBox)
     slider_a, slider_k, out = box.children
     assert isinstance(out, ipywidgets.Output)
     assert all(isinstance(s, ipywidgets.SelectionSlider) for s in (slider_a, slider_k))
     assert [s.description for s in (slider_a, slider_k)] == ["a", "k"]
-    assert slider_a.options == (("0.5", 0.5), ("1", 1.0), ("2", 2.0))  # (label, grid value)
+    assert slider_a.options == (
+        ("0.5", 0.5),
+        ("1", 1.0),
+        ("2", 2.0),
+    )  # (label, grid value)
     assert slider_a.continuous_update is False
     assert recorder.calls == [{"a": 0.5, "k": 1}]  # the first frame is drawn at once
 
@@ -247,7 +278,9 @@ def test_live_returns_sliders_and_output_and_recomputes_on_change():
 
 def test_live_starts_at_defaults_and_first_error_raises():
     recorder = Recorder()
-    box = interactive_figure(recorder, mode="live", a=[1, 2, 3], defaults={"a": 3}, **SMALL)
+    box = interactive_figure(
+        recorder, mode="live", a=[1, 2, 3], defaults={"a": 3}, **SMALL
+    )
     assert box.children[0].value == 3 and recorder.calls == [{"a": 3}]
 
     def broken(fig, a):

@@ -23,7 +23,9 @@ from typing import Any
 from sphinx.application import Sphinx
 
 
-def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+def _dedupe_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     scripts = context.get("script_files")
     if not scripts:
         return
@@ -39,12 +41,16 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     context["script_files"] = unique
 
 
-def _default_mode(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+def _default_mode(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     if not context.get("default_mode"):
         context["default_mode"] = "auto"
 
 
-def _launch_buttons(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+def _launch_buttons(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     root = app.config.ml4phys_launch_root.strip("/")
     notebook = f"{root}/{pagename}.ipynb"
     exists = (Path(app.srcdir) / notebook).exists()
@@ -56,7 +62,13 @@ def _launch_buttons(app: Sphinx, pagename: str, templatename: str, context: dict
         kept = []
         for button in buttons:
             url = button.get("url", "")
-            is_launch = button.get("text") in ("Binder", "Colab", "JupyterHub", "Deepnote", "JupyterLite")
+            is_launch = button.get("text") in (
+                "Binder",
+                "Colab",
+                "JupyterHub",
+                "Deepnote",
+                "JupyterLite",
+            )
             if not is_launch:
                 kept.append(button)
             elif exists:
@@ -65,7 +77,9 @@ def _launch_buttons(app: Sphinx, pagename: str, templatename: str, context: dict
                     url = url.replace(source, f"/{notebook}", 1)
                 kept.append({**button, "url": url})
         group["buttons"] = kept
-    context["header_buttons"] = [g for g in context.get("header_buttons", []) if g.get("buttons", True)]
+    context["header_buttons"] = [
+        g for g in context.get("header_buttons", []) if g.get("buttons", True)
+    ]
 
 
 def setup(app: Sphinx) -> dict:

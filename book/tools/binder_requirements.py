@@ -96,14 +96,18 @@ def read_lock(path: Path = LOCK) -> dict[str, tuple[str, str]]:
             continue
         name, sep, version = line.partition("==")
         if not sep:
-            raise RequirementsError(f"{path}:{number}: expected name==version, got {line!r}")
+            raise RequirementsError(
+                f"{path}:{number}: expected name==version, got {line!r}"
+            )
         pins[canonicalize_name(name)] = (name.strip(), version.strip())
     return pins
 
 
 def roots(root: Path = ROOT) -> list[str]:
     """ml4phys's dependencies (``pyproject.toml``) and ``RUNTIME_EXTRAS``."""
-    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"
+    ]
     return [*project["dependencies"], *RUNTIME_EXTRAS]
 
 
@@ -135,7 +139,9 @@ def closure_installed(requirements: list[str]) -> dict[str, tuple[str, str]]:
                 f"{req.name} is needed but not installed in {sys.prefix}: run make venv, or use --via pip"
             )
         if not req.specifier.contains(dist.version, prereleases=True):
-            raise RequirementsError(f"{sys.prefix} has {req.name} {dist.version}, but {req} is needed")
+            raise RequirementsError(
+                f"{sys.prefix} has {req.name} {dist.version}, but {req} is needed"
+            )
         found[name] = (dist.metadata["Name"], dist.version)
         for extra in ("", *sorted(req.extras)):
             if (name, extra) in done:
@@ -146,7 +152,9 @@ def closure_installed(requirements: list[str]) -> dict[str, tuple[str, str]]:
                 if sub.marker is None:
                     applies = extra == ""
                 elif extra:
-                    applies = "extra" in str(sub.marker) and sub.marker.evaluate({"extra": extra})
+                    applies = "extra" in str(sub.marker) and sub.marker.evaluate(
+                        {"extra": extra}
+                    )
                 else:
                     applies = sub.marker.evaluate({"extra": ""})
                 if applies:
@@ -154,20 +162,40 @@ def closure_installed(requirements: list[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
-def closure_pip(requirements: list[str], constraints: dict[str, str]) -> dict[str, tuple[str, str]]:
+def closure_pip(
+    requirements: list[str], constraints: dict[str, str]
+) -> dict[str, tuple[str, str]]:
     """The closure that a fresh ``pip install`` of ``requirements`` would install (dry run)."""
     with tempfile.TemporaryDirectory() as tmp:
         constraint_file = Path(tmp) / "constraints.txt"
-        constraint_file.write_text("".join(f"{n}=={v}\n" for n, v in constraints.items()))
+        constraint_file.write_text(
+            "".join(f"{n}=={v}\n" for n, v in constraints.items())
+        )
         report = Path(tmp) / "report.json"
         command = [
-            *(sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet"),
+            *(
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--quiet",
+            ),
             *("--report", str(report), "--retries", "0", "--timeout", "5"),
-            *("--extra-index-url", TORCH_INDEX, "-c", str(constraint_file), *requirements),
+            *(
+                "--extra-index-url",
+                TORCH_INDEX,
+                "-c",
+                str(constraint_file),
+                *requirements,
+            ),
         ]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
-            raise RequirementsError(f"pip could not resolve the roots:\n{result.stderr[-3000:]}")
+            raise RequirementsError(
+                f"pip could not resolve the roots:\n{result.stderr[-3000:]}"
+            )
         installs = json.loads(report.read_text())["install"]
     return {
         canonicalize_name(item["metadata"]["name"]): (
@@ -194,9 +222,14 @@ def pins(via: str = "installed", root: Path = ROOT) -> dict[str, tuple[str, str,
     if via == "installed":
         resolved = closure_installed(roots(root))
     elif via == "pip":
-        installed = {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()}
+        installed = {
+            canonicalize_name(d.metadata["Name"]): d.version
+            for d in metadata.distributions()
+        }
         # The lock's pins; for what the lock lacks, the versions installed here stand in.
-        constraints = {name: version for name, version in installed.items() if name != "ml4phys"}
+        constraints = {
+            name: version for name, version in installed.items() if name != "ml4phys"
+        }
         constraints.update({name: version for name, (_, version) in lock.items()})
         resolved = closure_pip(roots(root), constraints)
     else:
@@ -204,7 +237,9 @@ def pins(via: str = "installed", root: Path = ROOT) -> dict[str, tuple[str, str,
     result = {}
     for name, (spelling, version) in resolved.items():
         if EXCLUDED.match(name):
-            raise RequirementsError(f"{spelling} is a build or test package, yet the run time needs it")
+            raise RequirementsError(
+                f"{spelling} is a build or test package, yet the run time needs it"
+            )
         if name in lock:
             if _public(version) != _public(lock[name][1]):
                 raise RequirementsError(
@@ -241,7 +276,9 @@ def render(pinned: dict[str, tuple[str, str, bool]]) -> str:
         f"--extra-index-url {TORCH_INDEX}",
     ]
     for name, version, in_lock in pinned.values():
-        lines.append(f"{name}=={version}" + ("" if in_lock else "  # not in requirements.lock"))
+        lines.append(
+            f"{name}=={version}" + ("" if in_lock else "  # not in requirements.lock")
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -283,11 +320,17 @@ def imported_modules(root: Path = ROOT) -> dict[str, str]:
                 try:
                     tree = ast.parse(code)
                 except SyntaxError as error:
-                    raise RequirementsError(f"{path.relative_to(root)}: {error}") from error
+                    raise RequirementsError(
+                        f"{path.relative_to(root)}: {error}"
+                    ) from error
                 for node in ast.walk(tree):
                     if isinstance(node, ast.Import):
                         names = [alias.name for alias in node.names]
-                    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    elif (
+                        isinstance(node, ast.ImportFrom)
+                        and node.level == 0
+                        and node.module
+                    ):
                         names = [node.module]
                     else:
                         continue
@@ -329,7 +372,10 @@ def check(via: str = "installed", root: Path = ROOT) -> list[str]:
     if actual != expected:
         diff = "".join(
             difflib.unified_diff(
-                actual.splitlines(True), expected.splitlines(True), "binder/requirements.txt", "expected"
+                actual.splitlines(True),
+                expected.splitlines(True),
+                "binder/requirements.txt",
+                "expected",
             )
         )
         problems.append(
@@ -343,13 +389,17 @@ def check(via: str = "installed", root: Path = ROOT) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["write", "check"])
-    parser.add_argument("--via", choices=["pip", "installed"], help="how to resolve (see above)")
+    parser.add_argument(
+        "--via", choices=["pip", "installed"], help="how to resolve (see above)"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "write":
             text = render(pins(args.via or "pip"))
             REQUIREMENTS.write_text(text, encoding="utf-8")
-            print(f"wrote {REQUIREMENTS.relative_to(ROOT)}: {len(read_pins())} packages")
+            print(
+                f"wrote {REQUIREMENTS.relative_to(ROOT)}: {len(read_pins())} packages"
+            )
             problems = unprovided_imports(read_pins())
         else:
             problems = check(args.via or "installed")

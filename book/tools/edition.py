@@ -33,7 +33,9 @@ def student_config(config: dict) -> dict:
     sphinx = dict(config.get("sphinx", {}))
     sphinx_config = dict(sphinx.get("config", {}))
     sphinx_config["hide_solutions"] = True
-    sphinx_config["ml4phys_launch_root"] = "launch/student"  # notebooks without solution text
+    sphinx_config["ml4phys_launch_root"] = (
+        "launch/student"  # notebooks without solution text
+    )
     sphinx["config"] = sphinx_config
     config["sphinx"] = sphinx
     return config
@@ -55,20 +57,28 @@ def write_student_edition(out: Path) -> None:
     out = out.resolve()
     build = ROOT / "_build"
     if ROOT in (out, *out.parents) and build not in out.parents:
-        raise ValueError(f"refusing to write the edition into {out}: choose a folder in _build/")
+        raise ValueError(
+            f"refusing to write the edition into {out}: choose a folder in _build/"
+        )
     for name in COPIED:
         target = out / name
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(
-            ROOT / name, target, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+            ROOT / name,
+            target,
+            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
         )
     for lecture in (out / "lectures").glob("*.md"):
         text = lecture.read_text(encoding="utf-8")
-        lecture.write_text(text.replace("../solutions/", "../exercises/"), encoding="utf-8")
+        lecture.write_text(
+            text.replace("../solutions/", "../exercises/"), encoding="utf-8"
+        )
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    (out / "_config.yml").write_text(yaml.safe_dump(student_config(config), sort_keys=False))
+    (out / "_config.yml").write_text(
+        yaml.safe_dump(student_config(config), sort_keys=False)
+    )
     (out / "_toc.yml").write_text(yaml.safe_dump(student_toc(toc), sort_keys=False))
 
 

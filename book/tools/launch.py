@@ -64,7 +64,10 @@ NBFORMAT_VERSION = 4
 # Folders of the sources, and where their launch twins go, per edition.
 _LAYOUT = {
     "full": {"lectures": "launch/lectures", "solutions": "launch/solutions"},
-    "student": {"lectures": "launch/student/lectures", "exercises": "launch/student/exercises"},
+    "student": {
+        "lectures": "launch/student/lectures",
+        "exercises": "launch/student/exercises",
+    },
 }
 
 
@@ -87,7 +90,9 @@ def repository(root: Path) -> tuple[str, str]:
     repo = config.get("repository") or {}
     url, ref = str(repo.get("url", "")), str(repo.get("branch", ""))
     if not url.startswith("https://"):
-        raise LaunchError(f"_config.yml: repository.url must be an https address, got {url!r}")
+        raise LaunchError(
+            f"_config.yml: repository.url must be an https address, got {url!r}"
+        )
     if not (re.fullmatch(r"v\d+\.\d+\.\d+", ref) or re.fullmatch(r"[0-9a-f]{40}", ref)):
         raise LaunchError(
             f"_config.yml: repository.branch must name a release tag (v1.2.3) or a commit, so that "
@@ -141,7 +146,9 @@ def read_source(root: Path, docname: str) -> nbformat.NotebookNode:
         # the student notebook as generated now, not as last written to exercises/
         from notebooks import make_student_notebook
 
-        return make_student_notebook(nbformat.read(solution, as_version=NBFORMAT_VERSION), str(solution))
+        return make_student_notebook(
+            nbformat.read(solution, as_version=NBFORMAT_VERSION), str(solution)
+        )
     if md.exists():
         import jupytext
 
@@ -155,7 +162,9 @@ _FENCE_RE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[^}]+)\}\s*(?P<arg>.*
 _PLAIN_FENCE_RE = re.compile(r"^(?P<fence>`{3,}|~{3,})(?P<info>[^`{]*)$")
 _OPTION_RE = re.compile(r"^:(?P<key>[\w-]+):\s*(?P<value>.*?)\s*$")
 _DISPLAY_LABEL_RE = re.compile(r"^(?P<body>.*)\$\$\s*\((?P<label>[^()\s]+)\)\s*$")
-_ROLE_OR_CODE_RE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<content>[^`]*)`|(?P<code>`+)(?s:.*?)(?P=code)")
+_ROLE_OR_CODE_RE = re.compile(
+    r"\{(?P<role>[\w:-]+)\}`(?P<content>[^`]*)`|(?P<code>`+)(?s:.*?)(?P=code)"
+)
 
 _PROOF_KINDS = {
     "prf:definition": "Definition",
@@ -166,7 +175,16 @@ _PROOF_KINDS = {
     "prf:example": "Example",
     "prf:remark": "Remark",
 }
-_ADMONITIONS = {"note", "tip", "warning", "important", "hint", "caution", "attention", "seealso"}
+_ADMONITIONS = {
+    "note",
+    "tip",
+    "warning",
+    "important",
+    "hint",
+    "caution",
+    "attention",
+    "seealso",
+}
 
 
 def _markdown_lines(nb: nbformat.NotebookNode):
@@ -184,7 +202,9 @@ class Index:
         self.targets: dict[str, Target] = {}
         for docname in docnames:
             nb = read_source(self.root, docname)
-            chapter = int(Path(docname).name[:2]) if Path(docname).name[:2].isdigit() else 0
+            chapter = (
+                int(Path(docname).name[:2]) if Path(docname).name[:2].isdigit() else 0
+            )
             doc = Doc(docname, chapter, nb)
             self.docs[docname] = doc
             self._scan(doc)
@@ -194,9 +214,15 @@ class Index:
         pending: list[str] = []
         n_equations = 0
         for _, lines in _markdown_lines(doc.nb):
-            literal = None  # the fence of a plain code block, whose lines are not Markdown
-            directive_text = None  # what a :label: right after a directive's first line names
-            open_fences: list[str] = []  # the closing fences of the directives we are inside
+            literal = (
+                None  # the fence of a plain code block, whose lines are not Markdown
+            )
+            directive_text = (
+                None  # what a :label: right after a directive's first line names
+            )
+            open_fences: list[
+                str
+            ] = []  # the closing fences of the directives we are inside
             for line in lines:
                 if open_fences and line.strip() == open_fences[-1]:
                     open_fences.pop()
@@ -244,7 +270,9 @@ class Index:
                         counters[kind] = counters.get(kind, 0) + 1
                         directive_text = f"{kind} {doc.chapter}.{counters[kind]}"
                     for name in pending:  # a (label)= above a directive
-                        self.targets[name] = Target(doc.name, directive_text or doc.title)
+                        self.targets[name] = Target(
+                            doc.name, directive_text or doc.title
+                        )
                     pending = []
                     continue
                 if line.strip():
@@ -262,17 +290,28 @@ def _plain_inline(text: str) -> str:
 
 def _is_bootstrap(cell: nbformat.NotebookNode) -> bool:
     """A cell that installs the package (it decides no result; older sources carried one)."""
-    return cell.cell_type == "code" and "%pip install" in cell.source and "ml4phys" in cell.source
+    return (
+        cell.cell_type == "code"
+        and "%pip install" in cell.source
+        and "ml4phys" in cell.source
+    )
 
 
 def code_digest(nb: nbformat.NotebookNode) -> str:
     """A digest of a notebook's code cells (what decides the glued values)."""
-    code = [cell.source for cell in nb.cells if cell.cell_type == "code" and not _is_bootstrap(cell)]
+    code = [
+        cell.source
+        for cell in nb.cells
+        if cell.cell_type == "code" and not _is_bootstrap(cell)
+    ]
     return hashlib.sha256(json.dumps(code).encode()).hexdigest()[:16]
 
 
 def glued_from_cache(
-    root: Path, docname: str, source: nbformat.NotebookNode, cache_dir: Path | None = None
+    root: Path,
+    docname: str,
+    source: nbformat.NotebookNode,
+    cache_dir: Path | None = None,
 ) -> dict[str, str] | None:
     """The glued ``text/plain`` values of the build's executed copy of ``docname``.
 
@@ -287,7 +326,8 @@ def glued_from_cache(
     cache = get_cache(cache_dir)
     suffixes = (f"/{docname}.md", f"/{docname}.ipynb")
     records = sorted(
-        (r for r in cache.list_cache_records() if r.uri.endswith(suffixes)), key=lambda r: r.created
+        (r for r in cache.list_cache_records() if r.uri.endswith(suffixes)),
+        key=lambda r: r.created,
     )
     want = code_digest(source)
     for record in reversed(records):
@@ -300,7 +340,10 @@ def glued_from_cache(
                 meta = output.get("metadata", {}).get("scrapbook")
                 if meta:
                     data = output.get("data", {})
-                    text = data.get(meta.get("mime_prefix", "") + "text/plain", data.get("text/plain"))
+                    text = data.get(
+                        meta.get("mime_prefix", "") + "text/plain",
+                        data.get("text/plain"),
+                    )
                     if text is not None:
                         values[meta["name"]] = text
         return values
@@ -343,7 +386,9 @@ class Bibliography:
         people = entry.persons.get("author") or entry.persons.get("editor") or []
         last = [self._latex(" ".join(p.prelast_names + p.last_names)) for p in people]
         if not last:
-            return self._latex(entry.fields.get("organization", entry.fields.get("title", key)))
+            return self._latex(
+                entry.fields.get("organization", entry.fields.get("title", key))
+            )
         if len(last) == 1:
             return last[0]
         if len(last) == 2:
@@ -369,7 +414,11 @@ class Bibliography:
         parts = [f"{names} ({self.year(key)}). {fields.get('title', key)}."]
         if venue:
             parts.append(f"*{venue}*.")
-        link = ("https://doi.org/" + fields["doi"]) if "doi" in fields else fields.get("url")
+        link = (
+            ("https://doi.org/" + fields["doi"])
+            if "doi" in fields
+            else fields.get("url")
+        )
         if link:
             parts.append(f"<{link}>")
         return " ".join(parts)
@@ -413,7 +462,10 @@ def _launch_path(ctx: Context, docname: str) -> str | None:
 def _relpath(here: str, target: str, name: str) -> str:
     here_parts, target_parts = Path(here).parts, Path(target).parts
     common = 0
-    while common < min(len(here_parts), len(target_parts)) and here_parts[common] == target_parts[common]:
+    while (
+        common < min(len(here_parts), len(target_parts))
+        and here_parts[common] == target_parts[common]
+    ):
         common += 1
     up = [".."] * (len(here_parts) - common)
     return Path(*up, *target_parts[common:], f"{name}.ipynb").as_posix()
@@ -426,7 +478,8 @@ def _reference(ctx: Context, label: str, text: str | None, kind: str) -> str:
         raise ctx.fail(f"{{{kind}}} to unknown label {label!r}")
     shown = text or target.text
     if target.doc == ctx.doc.name or (
-        ctx.edition == "student" and target.doc.replace("solutions/", "exercises/") == ctx.doc.name
+        ctx.edition == "student"
+        and target.doc.replace("solutions/", "exercises/") == ctx.doc.name
     ):
         return shown
     path = _launch_path(ctx, target.doc)
@@ -435,7 +488,9 @@ def _reference(ctx: Context, label: str, text: str | None, kind: str) -> str:
 
 def _role(ctx: Context, name: str, content: str) -> str:
     explicit = re.fullmatch(r"(?s)(?P<text>.*?)\s*<(?P<target>[^<>]+)>", content)
-    text, target = (explicit["text"], explicit["target"]) if explicit else (None, content)
+    text, target = (
+        (explicit["text"], explicit["target"]) if explicit else (None, content)
+    )
     if name == "glue:text" or name in ("glue", "glue:"):
         key, spec = content, "s"
         if name == "glue:text" and ":" in content.replace("::", "\0"):
@@ -443,7 +498,9 @@ def _role(ctx: Context, name: str, content: str) -> str:
         docname = ctx.doc.name.replace("exercises/", "solutions/")
         if "::" in key:
             path, key = key.split("::", 1)
-            docname = _resolve(ctx.doc.name, path.removesuffix(".md").removesuffix(".ipynb"))
+            docname = _resolve(
+                ctx.doc.name, path.removesuffix(".md").removesuffix(".ipynb")
+            )
         value = ctx.glue.get(docname, {}).get(key)
         if value is None:
             raise ctx.fail(
@@ -460,7 +517,11 @@ def _role(ctx: Context, name: str, content: str) -> str:
                 ctx.cited.append(key)
         if name.startswith("cite:t"):
             return ", ".join(f"{ctx.bib.authors(k)} [{ctx.bib.year(k)}]" for k in keys)
-        return "[" + ", ".join(f"{ctx.bib.authors(k)}, {ctx.bib.year(k)}" for k in keys) + "]"
+        return (
+            "["
+            + ", ".join(f"{ctx.bib.authors(k)}, {ctx.bib.year(k)}" for k in keys)
+            + "]"
+        )
     if name in ("ref", "prf:ref", "eq", "numref"):
         return _reference(ctx, target, text, name)
     if name == "doc":
@@ -499,7 +560,9 @@ def _inline(ctx: Context, line: str) -> str:
     return _ROLE_OR_CODE_RE.sub(replace, line)
 
 
-def _directive(ctx: Context, name: str, arg: str, options: dict[str, str], body: list[str]) -> list[str]:
+def _directive(
+    ctx: Context, name: str, arg: str, options: dict[str, str], body: list[str]
+) -> list[str]:
     chapter = ctx.doc.chapter
     title = _inline(ctx, arg) if arg else ""
     if name == "exercise" or name in _PROOF_KINDS:
@@ -522,7 +585,11 @@ def _directive(ctx: Context, name: str, arg: str, options: dict[str, str], body:
             raise ctx.fail(f"{{solution}} of unknown exercise {arg!r}")
         inner = _convert_lines(ctx, body)
         return (
-            ["<details>", f"<summary><b>Solution to {target.text}</b> (click to open)</summary>", ""]
+            [
+                "<details>",
+                f"<summary><b>Solution to {target.text}</b> (click to open)</summary>",
+                "",
+            ]
             + inner
             + [
                 "",
@@ -560,7 +627,9 @@ def _literalinclude(ctx: Context, arg: str, options: dict[str, str]) -> list[str
     if not path.exists():
         raise ctx.fail(f"{{literalinclude}} of a missing file {arg!r}")
     reader_options = {
-        k: v for k, v in options.items() if k not in ("language", "caption", "linenos", "emphasize-lines")
+        k: v
+        for k, v in options.items()
+        if k not in ("language", "caption", "linenos", "emphasize-lines")
     }
     if "dedent" in reader_options:
         reader_options["dedent"] = int(reader_options["dedent"])
@@ -584,7 +653,9 @@ def _module(relative: str) -> str:
 
 def _convert_lines(ctx: Context, lines: list[str]) -> list[str]:
     out: list[str] = []
-    paragraph: list[str] = []  # plain lines, converted together (a code span may wrap a line)
+    paragraph: list[
+        str
+    ] = []  # plain lines, converted together (a code span may wrap a line)
 
     def flush() -> None:
         if paragraph:
@@ -614,7 +685,9 @@ def _convert_lines(ctx: Context, lines: list[str]) -> list[str]:
             while j < len(lines) and _OPTION_RE.match(lines[j]):
                 option = _OPTION_RE.match(lines[j])
                 value = option["value"]
-                if value[:1] in "'\"":  # MyST reads option values as YAML: a quoted string
+                if (
+                    value[:1] in "'\""
+                ):  # MyST reads option values as YAML: a quoted string
                     value = str(yaml.safe_load(value))
                 options[option["key"]] = value
                 j += 1
@@ -622,11 +695,15 @@ def _convert_lines(ctx: Context, lines: list[str]) -> list[str]:
             while j < len(lines) and lines[j].strip() != fence:
                 j += 1
             if j == len(lines):
-                raise ctx.fail(f"directive {{{directive['name']}}} is not closed with {fence}")
+                raise ctx.fail(
+                    f"directive {{{directive['name']}}} is not closed with {fence}"
+                )
             body = lines[body_start:j]
             while body and not body[0].strip():
                 body = body[1:]
-            out.extend(_directive(ctx, directive["name"], directive["arg"], options, body))
+            out.extend(
+                _directive(ctx, directive["name"], directive["arg"], options, body)
+            )
             i = j + 1
             continue
         plain = _PLAIN_FENCE_RE.match(line)
@@ -645,7 +722,11 @@ def _convert_lines(ctx: Context, lines: list[str]) -> list[str]:
         if display:
             number = ctx.doc.equations[display["label"]]
             body = display["body"].rstrip()
-            out.append(f"{body} \\tag{{{number}}} $$" if body.strip() else f"\\tag{{{number}}}\n$$")
+            out.append(
+                f"{body} \\tag{{{number}}} $$"
+                if body.strip()
+                else f"\\tag{{{number}}}\n$$"
+            )
             i += 1
             continue
         heading = _HEADING_RE.match(line)
@@ -677,7 +758,12 @@ def _heading(ctx: Context, heading: re.Match) -> str:
 
 
 def launch_notebook(
-    root: Path, index: Index, bib: Bibliography, docname: str, edition: str, glue: dict[str, dict[str, str]]
+    root: Path,
+    index: Index,
+    bib: Bibliography,
+    docname: str,
+    edition: str,
+    glue: dict[str, dict[str, str]],
 ) -> nbformat.NotebookNode:
     """The launch notebook of one page in one edition (see the module docstring)."""
     doc = index.docs[docname]
@@ -694,11 +780,15 @@ def launch_notebook(
                 continue  # the sources' own bootstrap, replaced by the generated one
         elif cell.cell_type == "markdown":
             ctx.where = f"cell {number}"
-            cell.source = "\n".join(_convert_lines(ctx, cell.source.splitlines())).strip("\n")
+            cell.source = "\n".join(
+                _convert_lines(ctx, cell.source.splitlines())
+            ).strip("\n")
             if not cell.source.strip():
                 continue
         cells.append(cell)
-    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    first_code = next(
+        (i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells)
+    )
     bootstrap = nbformat.v4.new_code_cell(bootstrap_source(url, ref))
     bootstrap.pop("id", None)
     cells.insert(first_code, bootstrap)
@@ -708,12 +798,19 @@ def launch_notebook(
         cells[-1].pop("id", None)
     nb.cells = cells
     nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "kernelspec": {
+            "display_name": "Python 3",
+            "language": "python",
+            "name": "python3",
+        },
         "language_info": {"name": "python"},
         "ml4phys": {
             "generated_from": f"{docname}{'.md' if (Path(root) / f'{docname}.md').exists() else '.ipynb'}",
             "edition": edition,
-            "code_digests": {d: code_digest(index.docs[d].nb) for d in sorted({d for d, _ in ctx.glue_used})},
+            "code_digests": {
+                d: code_digest(index.docs[d].nb)
+                for d in sorted({d for d, _ in ctx.glue_used})
+            },
             "glue": {f"{d}::{k}": glue[d][k] for d, k in sorted(ctx.glue_used)},
         },
     }
@@ -723,9 +820,18 @@ def launch_notebook(
 
 def source_docnames(root: Path) -> list[str]:
     root = Path(root)
-    names = [f"lectures/{p.stem}" for p in sorted((root / "lectures").glob("[0-9][0-9]_*.md"))]
-    names += [f"solutions/{p.stem}" for p in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb"))]
-    names += [f"exercises/{p.stem}" for p in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb"))]
+    names = [
+        f"lectures/{p.stem}"
+        for p in sorted((root / "lectures").glob("[0-9][0-9]_*.md"))
+    ]
+    names += [
+        f"solutions/{p.stem}"
+        for p in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    ]
+    names += [
+        f"exercises/{p.stem}"
+        for p in sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    ]
     names += [f"book/{p.stem}" for p in sorted((root / "book").glob("*.md"))]
     return names
 
@@ -736,9 +842,21 @@ def launch_targets(root: Path) -> list[tuple[str, str, Path]]:
     out = []
     for edition, layout in _LAYOUT.items():
         for folder, target in layout.items():
-            pattern = "[0-9][0-9]_*.md" if folder == "lectures" else "[0-9][0-9]_*.ipynb"
-            for path in sorted((root / ("solutions" if folder == "exercises" else folder)).glob(pattern)):
-                out.append((f"{folder}/{path.stem}", edition, root / target / f"{path.stem}.ipynb"))
+            pattern = (
+                "[0-9][0-9]_*.md" if folder == "lectures" else "[0-9][0-9]_*.ipynb"
+            )
+            for path in sorted(
+                (root / ("solutions" if folder == "exercises" else folder)).glob(
+                    pattern
+                )
+            ):
+                out.append(
+                    (
+                        f"{folder}/{path.stem}",
+                        edition,
+                        root / target / f"{path.stem}.ipynb",
+                    )
+                )
     return out
 
 
@@ -748,11 +866,15 @@ def stored_glue(targets: list[Path], index: Index) -> dict[str, dict[str, str]]:
     for target in targets:
         if not target.exists():
             continue
-        meta = nbformat.read(target, as_version=NBFORMAT_VERSION).metadata.get("ml4phys", {})
+        meta = nbformat.read(target, as_version=NBFORMAT_VERSION).metadata.get(
+            "ml4phys", {}
+        )
         digests = meta.get("code_digests", {})
         for name, value in meta.get("glue", {}).items():
             docname, key = name.split("::", 1)
-            if docname in index.docs and digests.get(docname) == code_digest(index.docs[docname].nb):
+            if docname in index.docs and digests.get(docname) == code_digest(
+                index.docs[docname].nb
+            ):
                 out.setdefault(docname, {})[key] = value
     return out
 
@@ -805,7 +927,9 @@ def raw_myst(nb: nbformat.NotebookNode) -> list[str]:
         if cell.cell_type != "markdown":
             continue
         # listings and inline code may show anything, MyST included
-        text = re.sub(r"(?ms)^(`{3,}|~{3,})(?!\{)[^\n]*\n.*?^\1[ \t]*$", "", cell.source)
+        text = re.sub(
+            r"(?ms)^(`{3,}|~{3,})(?!\{)[^\n]*\n.*?^\1[ \t]*$", "", cell.source
+        )
         for match in _ROLE_OR_CODE_RE.finditer(text):
             if match["role"]:
                 found.append(f"cell {number}: role: {match.group(0)[:60]}")

@@ -70,12 +70,16 @@ __all__ = [
 
 BEGIN_MARKER = "### BEGIN SOLUTION"
 END_MARKER = "### END SOLUTION"
-_BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[ \t]*(?P<label>.*?)[ \t]*$")
+_BEGIN_RE = re.compile(
+    r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[ \t]*(?P<label>.*?)[ \t]*$"
+)
 _END_RE = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
 # Anything a reader would take for a marker: a comment (or bare text) that says BEGIN or END
 # SOLUTION in any case, spacing or number of hashes. Lines matching this but neither regular
 # expression above are near misses.
-_LOOKS_LIKE_MARKER_RE = re.compile(r"^[ \t]*#*[ \t]*(?:BEGIN|END)[ \t_-]*SOLUTION\b", re.IGNORECASE)
+_LOOKS_LIKE_MARKER_RE = re.compile(
+    r"^[ \t]*#*[ \t]*(?:BEGIN|END)[ \t_-]*SOLUTION\b", re.IGNORECASE
+)
 NBFORMAT_VERSION = 4
 
 
@@ -87,7 +91,9 @@ class OverwriteError(RuntimeError):
     """``sync`` would overwrite a file that this script did not write as it is now."""
 
 
-def strip_solutions(source: str, default_label: str = "this exercise") -> tuple[str, bool]:
+def strip_solutions(
+    source: str, default_label: str = "this exercise"
+) -> tuple[str, bool]:
     """Replace every solution block in a code cell's source by a stub.
 
     Args:
@@ -123,7 +129,9 @@ def strip_solutions(source: str, default_label: str = "this exercise") -> tuple[
             top_level = top_level or indent == ""
         elif _END_RE.match(line):
             if not inside:
-                raise MarkerError(f"line {number}: '{END_MARKER}' without '{BEGIN_MARKER}' before it")
+                raise MarkerError(
+                    f"line {number}: '{END_MARKER}' without '{BEGIN_MARKER}' before it"
+                )
             inside = False
         elif _LOOKS_LIKE_MARKER_RE.match(line):
             raise MarkerError(
@@ -133,7 +141,9 @@ def strip_solutions(source: str, default_label: str = "this exercise") -> tuple[
         elif not inside:
             out.append(line)
     if inside:
-        raise MarkerError(f"line {begin_line}: '{BEGIN_MARKER}' without '{END_MARKER}' after it")
+        raise MarkerError(
+            f"line {begin_line}: '{BEGIN_MARKER}' without '{END_MARKER}' after it"
+        )
     return "\n".join(out), top_level
 
 
@@ -215,7 +225,11 @@ def make_student_notebook(
 def _refuse_markers_outside_code(source: str, where: str) -> None:
     """Raise ``MarkerError`` for a solution marker in a markdown or raw cell (never stripped)."""
     for number, line in enumerate(source.splitlines(), start=1):
-        if _LOOKS_LIKE_MARKER_RE.match(line) or BEGIN_MARKER in line or END_MARKER in line:
+        if (
+            _LOOKS_LIKE_MARKER_RE.match(line)
+            or BEGIN_MARKER in line
+            or END_MARKER in line
+        ):
             raise MarkerError(
                 f"{where}, line {number}: {line.strip()!r} is a solution marker outside a code "
                 "cell, where nothing is stripped; move the answer into a code cell, or tag the "
@@ -229,7 +243,9 @@ def _student_title(source: str) -> str:
     out = []
     for line in lines:
         if line.startswith("# "):
-            line = line.replace("solutions", "exercises").replace("Solutions", "Exercises")
+            line = line.replace("solutions", "exercises").replace(
+                "Solutions", "Exercises"
+            )
             out.append(line)
             out.append("")
             out.append(
@@ -260,7 +276,9 @@ def generated_notebooks(
     """
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"{root} is not a folder (expected the book's root folder)")
+        raise FileNotFoundError(
+            f"{root} is not a folder (expected the book's root folder)"
+        )
     solutions = sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb"))
     lectures = sorted((root / "lectures").glob("[0-9][0-9]_*.md"))
     if not solutions and not lectures:
@@ -272,10 +290,16 @@ def generated_notebooks(
         raise ValueError(f"which must be 'all', 'student' or 'launch', got {which!r}")
     for solution in solutions if which != "launch" else []:
         notebook = nbformat.read(solution, as_version=NBFORMAT_VERSION)
-        yield solution, root / "exercises" / solution.name, make_student_notebook(notebook, str(solution))
+        yield (
+            solution,
+            root / "exercises" / solution.name,
+            make_student_notebook(notebook, str(solution)),
+        )
     if which != "student" and lectures:
         for target, notebook in launch.generate(root, use_cache=use_cache):
-            source = root / notebook.metadata["ml4phys"]["generated_from"].replace("exercises/", "solutions/")
+            source = root / notebook.metadata["ml4phys"]["generated_from"].replace(
+                "exercises/", "solutions/"
+            )
             yield source, target, notebook
 
 
@@ -292,7 +316,9 @@ def out_of_sync(root: Path) -> list[Path]:
     """
     stale = []
     for _, target, expected in generated_notebooks(root):
-        if not target.exists() or target.read_text(encoding="utf-8") != _dumps(expected):
+        if not target.exists() or target.read_text(encoding="utf-8") != _dumps(
+            expected
+        ):
             stale.append(target)
     return stale
 
@@ -330,13 +356,17 @@ def sync(root: Path, force: bool = False) -> list[Path]:
     return written + _sync(generated_notebooks(root, "launch", use_cache=True), force)
 
 
-def _sync(notebooks: Iterable[tuple[Path, Path, nbformat.NotebookNode]], force: bool) -> list[Path]:
+def _sync(
+    notebooks: Iterable[tuple[Path, Path, nbformat.NotebookNode]], force: bool
+) -> list[Path]:
     pending = []
     refused = []
     for source, target, expected in notebooks:
         text = _dumps(expected)
         if target.is_symlink():
-            refused.append(f"{target} is a link (to {target.resolve()}), not a generated file")
+            refused.append(
+                f"{target} is a link (to {target.resolve()}), not a generated file"
+            )
         elif target.exists() and target.resolve() == source.resolve():
             refused.append(f"{target} is its own source")
         elif target.exists() and target.read_text(encoding="utf-8") != text:
@@ -368,9 +398,13 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", choices=["sync", "check"])
-    parser.add_argument("--root", type=Path, default=Path("."), help="the book's root folder")
     parser.add_argument(
-        "--force", action="store_true", help="sync: overwrite generated notebooks changed by hand"
+        "--root", type=Path, default=Path("."), help="the book's root folder"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="sync: overwrite generated notebooks changed by hand",
     )
     args = parser.parse_args(argv)
     try:
@@ -383,7 +417,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for path in stale:
-        print(f"out of date: {path} (run: python book/tools/notebooks.py sync)", file=sys.stderr)
+        print(
+            f"out of date: {path} (run: python book/tools/notebooks.py sync)",
+            file=sys.stderr,
+        )
     return 1 if stale else 0
 
 

@@ -31,7 +31,17 @@ __version__ = "0.2.0"
 
 __getattr__, __dir__, __all__ = attach(
     __name__,
-    submodules=["checks", "data", "generative", "nn", "physics", "plot", "rl", "runtime", "widgets"],
+    submodules=[
+        "checks",
+        "data",
+        "generative",
+        "nn",
+        "physics",
+        "plot",
+        "rl",
+        "runtime",
+        "widgets",
+    ],
     names={
         "setup": "runtime",
         "seed_everything": "runtime",

@@ -102,7 +102,12 @@ def check_callable(value: object, name: str) -> None:
         raise TypeError(f"{name} must be callable, got {type(value).__name__}")
 
 
-def check_tensor(value: object, name: str, ndim: int | tuple[int, ...] | None = None, floating: bool = False):
+def check_tensor(
+    value: object,
+    name: str,
+    ndim: int | tuple[int, ...] | None = None,
+    floating: bool = False,
+):
     """Check that ``value`` is a ``torch.Tensor`` of the given rank(s) (and floating dtype).
 
     Args:
@@ -121,9 +126,13 @@ def check_tensor(value: object, name: str, ndim: int | tuple[int, ...] | None = 
     allowed = (ndim,) if isinstance(ndim, int) else ndim
     if allowed is not None and value.dim() not in allowed:
         want = " or ".join(str(d) for d in allowed)
-        raise ValueError(f"{name} must have {want} dimensions, got shape {tuple(value.shape)}")
+        raise ValueError(
+            f"{name} must have {want} dimensions, got shape {tuple(value.shape)}"
+        )
     if floating and not value.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        raise TypeError(
+            f"{name} must be a floating-point tensor, got dtype {value.dtype}"
+        )
     return value
 
 

@@ -115,7 +115,9 @@ def _to_numpy(a: Any, name: str) -> np.ndarray:
     try:
         arr = np.asarray(a, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of numbers, got {type(a).__name__}") from err
+        raise TypeError(
+            f"{name} must be an array of numbers, got {type(a).__name__}"
+        ) from err
     return arr
 
 
@@ -123,7 +125,9 @@ def _get_ax(ax: Axes | None) -> Axes:
     if ax is None:
         return plt.figure().add_subplot()
     if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+        raise TypeError(
+            f"ax must be a matplotlib Axes or None, got {type(ax).__name__}"
+        )
     return ax
 
 
@@ -131,13 +135,17 @@ def _check_limits(lim: Sequence[float], name: str) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in lim)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a pair (low, high) of numbers, got {lim!r}") from err
+        raise ValueError(
+            f"{name} must be a pair (low, high) of numbers, got {lim!r}"
+        ) from err
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         raise ValueError(f"{name} must satisfy low < high (both finite), got {lim!r}")
     return lo, hi
 
 
-def _check_points(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> tuple[np.ndarray, np.ndarray]:
+def _check_points(
+    X: Any, y: Any, names: tuple[str, str] = ("X", "y")
+) -> tuple[np.ndarray, np.ndarray]:
     X = _to_numpy(X, names[0])
     y = _to_numpy(y, names[1])
     if X.ndim != 2 or X.shape[1] != 2:
@@ -145,7 +153,9 @@ def _check_points(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> tuple[
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"{names[1]} must have shape (n,) = ({X.shape[0]},), got {y.shape}")
+        raise ValueError(
+            f"{names[1]} must have shape (n,) = ({X.shape[0]},), got {y.shape}"
+        )
     return X, y
 
 
@@ -157,7 +167,9 @@ def _grid(xlim: tuple[float, float], ylim: tuple[float, float], n: int) -> np.nd
     return np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
 
 
-def _evaluate(f: Callable[[np.ndarray], Any], grid: np.ndarray, name: str) -> np.ndarray:
+def _evaluate(
+    f: Callable[[np.ndarray], Any], grid: np.ndarray, name: str
+) -> np.ndarray:
     """Call f on the (m, 2) grid and return a float array with first dimension m."""
     if not callable(f):
         raise TypeError(f"{name} must be callable, got {type(f).__name__}")
@@ -212,11 +224,15 @@ def plot_history(history: Any, ax: Axes | None = None, log: bool = True) -> Axes
         value = get(key, None)
         curves[label] = _to_numpy([] if value is None else value, f"history's {key}")
     if curves["training"].size == 0 and curves["validation"].size == 0:
-        raise ValueError("history has no losses to plot (train_loss and val_loss are empty)")
+        raise ValueError(
+            "history has no losses to plot (train_loss and val_loss are empty)"
+        )
     for label, loss in curves.items():
         if loss.ndim != 1:
             key = "train_loss" if label == "training" else "val_loss"
-            raise ValueError(f"history's {key} must be a 1-D sequence of losses, got shape {loss.shape}")
+            raise ValueError(
+                f"history's {key} must be a 1-D sequence of losses, got shape {loss.shape}"
+            )
         if log and np.any(loss[np.isfinite(loss)] <= 0):
             raise ValueError(f"history's {label} loss has values <= 0: use log=False")
     ax = _get_ax(ax)
@@ -234,7 +250,9 @@ def plot_history(history: Any, ax: Axes | None = None, log: bool = True) -> Axes
             f"history's best_epoch must be a 0-based epoch index in 0..{n_epochs - 1}, got {best_epoch!r}"
         )
     if best_epoch is not None:
-        ax.axvline(int(best_epoch) + 1, color="0.4", linestyle=":", linewidth=1.2, label="best")
+        ax.axvline(
+            int(best_epoch) + 1, color="0.4", linestyle=":", linewidth=1.2, label="best"
+        )
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -280,16 +298,26 @@ def plot_image_grid(
     if n == 0:
         raise ValueError("images is empty")
     n_cols = check_int(n_cols, "n_cols")
-    if vmin is not None and vmax is not None and not check_real(vmin, "vmin") < check_real(vmax, "vmax"):
-        raise ValueError(f"vmin must be smaller than vmax, got vmin={vmin}, vmax={vmax}")
+    if (
+        vmin is not None
+        and vmax is not None
+        and not check_real(vmin, "vmin") < check_real(vmax, "vmax")
+    ):
+        raise ValueError(
+            f"vmin must be smaller than vmax, got vmin={vmin}, vmax={vmax}"
+        )
     if labels is not None:
         if isinstance(labels, str):
             raise TypeError("labels must be a sequence of n labels, not one string")
         labels = list(_to_list(labels))
         if len(labels) != n:
-            raise ValueError(f"labels must have one entry per image ({n}), got {len(labels)}")
+            raise ValueError(
+                f"labels must have one entry per image ({n}), got {len(labels)}"
+            )
     if fig is not None and not isinstance(fig, Figure):
-        raise TypeError(f"fig must be a matplotlib Figure or None, got {type(fig).__name__}")
+        raise TypeError(
+            f"fig must be a matplotlib Figure or None, got {type(fig).__name__}"
+        )
     n_cols = min(n_cols, n)
     n_rows = math.ceil(n / n_cols)
     if fig is None:
@@ -420,9 +448,15 @@ def draw_network(
         The axes, holding one :class:`~matplotlib.collections.LineCollection` of edges (one
         segment per weight, input side first) and one scatter collection of nodes.
     """
-    if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, (Sequence, np.ndarray)):
-        raise TypeError(f"layer_sizes must be a sequence of ints, got {type(layer_sizes).__name__}")
-    sizes = [check_int(s, f"layer_sizes[{i}]") for i, s in enumerate(_to_list(layer_sizes))]
+    if isinstance(layer_sizes, (str, bytes)) or not isinstance(
+        layer_sizes, (Sequence, np.ndarray)
+    ):
+        raise TypeError(
+            f"layer_sizes must be a sequence of ints, got {type(layer_sizes).__name__}"
+        )
+    sizes = [
+        check_int(s, f"layer_sizes[{i}]") for i, s in enumerate(_to_list(layer_sizes))
+    ]
     if len(sizes) < 2:
         raise ValueError(f"layer_sizes needs at least two layers, got {sizes}")
     mats: list[np.ndarray] | None = None
@@ -444,13 +478,17 @@ def draw_network(
                     if W.shape == expected[::-1]
                     else ""
                 )
-                raise ValueError(f"weights[{k}] must have shape {expected}, got {W.shape}{hint}")
+                raise ValueError(
+                    f"weights[{k}] must have shape {expected}, got {W.shape}{hint}"
+                )
             mats.append(W)
     ax = _get_ax(ax)
     max_size = max(sizes)
     spacing = 1.0 / max(max_size - 1, 1)  # the largest layer spans [-0.5, 0.5]
     positions = [  # (s, 2) node coordinates of each layer, top to bottom
-        np.stack([np.full(s, float(i)), (np.arange(s)[::-1] - (s - 1) / 2) * spacing], axis=1)
+        np.stack(
+            [np.full(s, float(i)), (np.arange(s)[::-1] - (s - 1) / 2) * spacing], axis=1
+        )
         for i, s in enumerate(sizes)
     ]
     segments = [
@@ -539,9 +577,13 @@ def plot_decision_boundary(
     elif out.ndim == 2:
         pred = np.argmax(out, axis=1)
     else:
-        raise ValueError(f"model_fn must return shape (m,) or (m, n_classes), got {out.shape}")
+        raise ValueError(
+            f"model_fn must return shape (m,) or (m, n_classes), got {out.shape}"
+        )
     y_int = y.astype(int)
-    n_classes = int(max(pred.max(), y_int.max(), 1 if out.ndim == 1 else out.shape[1] - 1)) + 1
+    n_classes = (
+        int(max(pred.max(), y_int.max(), 1 if out.ndim == 1 else out.shape[1] - 1)) + 1
+    )
     colors = _class_colors(n_classes)
     cmap = ListedColormap(colors)
     norm = Normalize(-0.5, n_classes - 0.5)
@@ -561,8 +603,24 @@ def plot_decision_boundary(
     # the first k - 1 regions present, so those suffice (and a single region draws none).
     xs, ys = np.linspace(*xlim, n), np.linspace(*ylim, n)
     for c in np.unique(pred)[:-1]:
-        ax.contour(xs, ys, (pred == c).astype(float), levels=[0.5], colors="0.2", linewidths=1.0)
-    ax.scatter(X[:, 0], X[:, 1], c=y_int, cmap=cmap, norm=norm, s=16, edgecolors="white", linewidths=0.5)
+        ax.contour(
+            xs,
+            ys,
+            (pred == c).astype(float),
+            levels=[0.5],
+            colors="0.2",
+            linewidths=1.0,
+        )
+    ax.scatter(
+        X[:, 0],
+        X[:, 1],
+        c=y_int,
+        cmap=cmap,
+        norm=norm,
+        s=16,
+        edgecolors="white",
+        linewidths=0.5,
+    )
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
     ax.set_xlabel("$x_1$")

@@ -22,14 +22,23 @@ from ml4phys._validation import check_bool, check_int
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["setup", "seed_everything", "get_device", "in_book_build", "glue", "BOOK_THREADS"]
+__all__ = [
+    "setup",
+    "seed_everything",
+    "get_device",
+    "in_book_build",
+    "glue",
+    "BOOK_THREADS",
+]
 
 #: Threads of a kernel when the environment does not set ``OMP_NUM_THREADS``: the book is sized
 #: and benchmarked for a 2-core laptop.
 BOOK_THREADS = 2
 
 
-def setup(seed: int, n_threads: int | None = None, plot_style: bool = True) -> np.random.Generator:
+def setup(
+    seed: int, n_threads: int | None = None, plot_style: bool = True
+) -> np.random.Generator:
     """Prepare a notebook: seed every generator, fix the thread count, set the plot style.
 
     This is the one visible line of every notebook's first code cell. It
@@ -59,7 +68,11 @@ def setup(seed: int, n_threads: int | None = None, plot_style: bool = True) -> n
 
     if n_threads is None:
         env = os.environ.get("OMP_NUM_THREADS", "")
-        n_threads = int(env) if env.isdigit() and int(env) > 0 else min(BOOK_THREADS, os.cpu_count() or 1)
+        n_threads = (
+            int(env)
+            if env.isdigit() and int(env) > 0
+            else min(BOOK_THREADS, os.cpu_count() or 1)
+        )
     n_threads = check_int(n_threads, "n_threads")
     torch.set_num_threads(n_threads)
     if plot_style:
@@ -97,7 +110,9 @@ def seed_everything(seed: int) -> np.random.Generator:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if not 0 <= seed < 2**64:
-        raise ValueError(f"seed must be an integer in 0..2**64 - 1 (PyTorch's range), got {seed}")
+        raise ValueError(
+            f"seed must be an integer in 0..2**64 - 1 (PyTorch's range), got {seed}"
+        )
     import torch
 
     seed = int(seed)

@@ -84,14 +84,18 @@ def _to_python(v: Any) -> Value:
 
 
 def _check_values(name: str, values: Any) -> list[Value]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray, range)):
+    if isinstance(values, (str, bytes)) or not isinstance(
+        values, (Sequence, np.ndarray, range)
+    ):
         raise TypeError(
             f"slider {name!r} must be given as a list, tuple, range or 1-D array of values "
             f"(the grid), got {type(values).__name__}"
         )
     if isinstance(values, np.ndarray):
         if values.ndim != 1:
-            raise ValueError(f"slider {name!r} must be a 1-D grid, got shape {values.shape}")
+            raise ValueError(
+                f"slider {name!r} must be a 1-D grid, got shape {values.shape}"
+            )
         values = values.tolist()
     values = list(values)
     if not values:
@@ -124,7 +128,9 @@ def _default_index(name: str, values: list[Value], default: Any) -> int:
     if isinstance(values[0], str):
         if isinstance(default, str) and default in values:
             return values.index(default)
-    elif isinstance(default, numbers.Real) and not isinstance(default, (bool, np.bool_)):
+    elif isinstance(default, numbers.Real) and not isinstance(
+        default, (bool, np.bool_)
+    ):
         for i, v in enumerate(values):
             if math.isclose(float(v), float(default), rel_tol=1e-9, abs_tol=1e-12):
                 return i
@@ -137,20 +143,26 @@ def _check_figsize(figsize: Any) -> tuple[float, float]:
     try:
         w, h = (float(v) for v in figsize)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"figsize must be (width, height) in inches, got {figsize!r}") from err
+        raise ValueError(
+            f"figsize must be (width, height) in inches, got {figsize!r}"
+        ) from err
     if not (w > 0 and h > 0 and math.isfinite(w) and math.isfinite(h)):
         raise ValueError(f"figsize must be positive, got {figsize!r}")
     return w, h
 
 
-def _render_png(fig: Figure, plot_fn: Callable[..., Any], params: dict[str, Value]) -> bytes:
+def _render_png(
+    fig: Figure, plot_fn: Callable[..., Any], params: dict[str, Value]
+) -> bytes:
     """Clear the figure, draw one frame with plot_fn and return it as PNG bytes."""
     fig.clear()
     try:
         plot_fn(fig, **params)
     except Exception as err:
         if hasattr(err, "add_note"):
-            err.add_note(f"(in interactive_figure, while drawing the frame for {params})")
+            err.add_note(
+                f"(in interactive_figure, while drawing the frame for {params})"
+            )
         raise
     # Draw on the Agg canvas and encode with Pillow: fig.savefig would draw twice under
     # constrained layout (about 3x slower). No metadata: equal figures give equal bytes.
@@ -165,7 +177,9 @@ def _render_png(fig: Figure, plot_fn: Callable[..., Any], params: dict[str, Valu
 def _new_figure(figsize: tuple[float, float], dpi: float) -> Figure:
     """A bare Figure on an Agg canvas, not pyplot: no stray copy is shown, no state leaks."""
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-    FigureCanvasAgg(fig)  # attaches itself as fig.canvas; the pyplot backend is untouched
+    FigureCanvasAgg(
+        fig
+    )  # attaches itself as fig.canvas; the pyplot backend is untouched
     return fig
 
 
@@ -182,7 +196,9 @@ class StaticInteractiveFigure:
         default_key: the grid indices of the default frame.
     """
 
-    def __init__(self, params: list[_Param], frames: dict[tuple[int, ...], bytes]) -> None:
+    def __init__(
+        self, params: list[_Param], frames: dict[tuple[int, ...], bytes]
+    ) -> None:
         self.params = params
         self.frames = frames
         self.default_key = tuple(p.default_index for p in params)
@@ -216,7 +232,8 @@ class StaticInteractiveFigure:
             ],
             "default": _key(self.default_key),
             "frames": {
-                _key(k): "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+                _key(k): "data:image/png;base64,"
+                + base64.b64encode(png).decode("ascii")
                 for k, png in self.frames.items()
             },
         }
@@ -231,7 +248,11 @@ class StaticInteractiveFigure:
         data = self._data()
         payload = json.dumps(data, separators=(",", ":"))
         # Safe inside <script>: no "</script>", "<!--" or "&" can appear literally.
-        payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        payload = (
+            payload.replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+        )
         uid = "ml4phys-w-" + hashlib.sha1(payload.encode("ascii")).hexdigest()[:10]
         rows = []
         for j, p in enumerate(self.params):
@@ -260,10 +281,14 @@ class StaticInteractiveFigure:
         sliders = ", ".join(f"{p.name} ({len(p.values)} values)" for p in self.params)
         return f"<interactive figure, {self.n_frames} precomputed frames: {sliders}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, str]:
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None, **kwargs: Any
+    ) -> dict[str, str]:
         return {
             "text/html": self.to_html(),
-            "image/png": base64.b64encode(self.frames[self.default_key]).decode("ascii"),
+            "image/png": base64.b64encode(self.frames[self.default_key]).decode(
+                "ascii"
+            ),
             "text/plain": repr(self),
         }
 
@@ -313,17 +338,25 @@ def interactive_figure(
             an unknown mode.
     """
     if not callable(plot_fn):
-        raise TypeError(f"plot_fn must be callable as plot_fn(fig, **params), got {type(plot_fn).__name__}")
+        raise TypeError(
+            f"plot_fn must be callable as plot_fn(fig, **params), got {type(plot_fn).__name__}"
+        )
     if mode not in ("auto", "live", "static"):
         raise ValueError(f'mode must be "auto", "live" or "static", got {mode!r}')
     max_frames = check_int(max_frames, "max_frames")
     figsize = _check_figsize(figsize)
     if dpi is None:
         dpi = _DEFAULT_DPI
-    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not 10 <= dpi <= 600:
+    if (
+        isinstance(dpi, bool)
+        or not isinstance(dpi, numbers.Real)
+        or not 10 <= dpi <= 600
+    ):
         raise ValueError(f"dpi must be a number between 10 and 600, got {dpi!r}")
     if not sliders:
-        raise ValueError("give at least one slider, e.g. interactive_figure(f, sigma=[0.5, 1, 2])")
+        raise ValueError(
+            "give at least one slider, e.g. interactive_figure(f, sigma=[0.5, 1, 2])"
+        )
     grids = {name: _check_values(name, values) for name, values in sliders.items()}
     n_frames = math.prod(len(v) for v in grids.values())
     if n_frames > max_frames:
@@ -335,10 +368,14 @@ def interactive_figure(
         )
     defaults = {} if defaults is None else defaults
     if not isinstance(defaults, Mapping):
-        raise TypeError(f"defaults must be a dict name -> value, got {type(defaults).__name__}")
+        raise TypeError(
+            f"defaults must be a dict name -> value, got {type(defaults).__name__}"
+        )
     unknown = set(defaults) - set(grids)
     if unknown:
-        raise ValueError(f"defaults for unknown sliders {sorted(unknown)}; the sliders are {list(grids)}")
+        raise ValueError(
+            f"defaults for unknown sliders {sorted(unknown)}; the sliders are {list(grids)}"
+        )
     params = [
         _Param(name, values, _default_index(name, values, defaults[name]))
         if name in defaults
@@ -353,7 +390,10 @@ def interactive_figure(
 
 
 def _static(
-    plot_fn: Callable[..., Any], params: list[_Param], figsize: tuple[float, float], dpi: float
+    plot_fn: Callable[..., Any],
+    params: list[_Param],
+    figsize: tuple[float, float],
+    dpi: float,
 ) -> StaticInteractiveFigure:
     fig = _new_figure(figsize, dpi)
     frames = {}
@@ -363,7 +403,12 @@ def _static(
     return StaticInteractiveFigure(params, frames)
 
 
-def _live(plot_fn: Callable[..., Any], params: list[_Param], figsize: tuple[float, float], dpi: float) -> Any:
+def _live(
+    plot_fn: Callable[..., Any],
+    params: list[_Param],
+    figsize: tuple[float, float],
+    dpi: float,
+) -> Any:
     import ipywidgets
     from IPython.display import Image, display
 

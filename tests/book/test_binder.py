@@ -153,7 +153,9 @@ def session_env(env: Path, home: Path) -> dict[str, str]:
             (home / config).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, home / config)
     dev_bin = str(Path(sys.prefix) / "bin")  # the book's .venv, when it is activated
-    path = [p for p in os.environ.get("PATH", os.defpath).split(os.pathsep) if p != dev_bin]
+    path = [
+        p for p in os.environ.get("PATH", os.defpath).split(os.pathsep) if p != dev_bin
+    ]
     variables.update(
         HOME=str(home),
         PATH=os.pathsep.join([str(env / "bin"), *path]),
@@ -191,7 +193,9 @@ def copy_worktree(dest: Path) -> Path:
     return dest
 
 
-def execute(path: Path, python: Path, env: dict[str, str], kernels: Path) -> nbformat.NotebookNode:
+def execute(
+    path: Path, python: Path, env: dict[str, str], kernels: Path
+) -> nbformat.NotebookNode:
     """Run the notebook at ``path`` top to bottom from its folder, errors recorded, not raised,
     in a kernel started by ``python`` with the variables ``env`` (nbclient runs here)."""
     spec = kernels / "kernels" / "launch-session"
@@ -199,7 +203,13 @@ def execute(path: Path, python: Path, env: dict[str, str], kernels: Path) -> nbf
     (spec / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "argv": [
+                    str(python),
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                ],
                 "display_name": "Python 3",
                 "language": "python",
             }
@@ -224,7 +234,14 @@ def errors(nb: nbformat.NotebookNode) -> list[tuple[int, str, str, list[str]]]:
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                found.append((index, output["ename"], output["evalue"], cell.metadata.get("tags", [])))
+                found.append(
+                    (
+                        index,
+                        output["ename"],
+                        output["evalue"],
+                        cell.metadata.get("tags", []),
+                    )
+                )
     return found
 
 
@@ -254,14 +271,27 @@ def test_requirements_are_the_lock_closure():
 
 
 def test_binder_files():
-    lock_header = (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()[0]
-    assert f"Python {runtime_version()}" in lock_header, "runtime.txt must name the lock's Python"
-    apt = [line.split("#")[0].strip() for line in (BINDER / "apt.txt").read_text().splitlines()]
+    lock_header = (
+        (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()[0]
+    )
+    assert f"Python {runtime_version()}" in lock_header, (
+        "runtime.txt must name the lock's Python"
+    )
+    apt = [
+        line.split("#")[0].strip()
+        for line in (BINDER / "apt.txt").read_text().splitlines()
+    ]
     assert "dataset-fashion-mnist" in apt
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    make_packages = re.search(r"^APT_PACKAGES :=((?:.*\\\n)*.*)$", makefile, re.M).group(1).split()
-    assert set(filter(None, apt)) <= set(make_packages), "apt.txt's packages belong in APT_PACKAGES too"
-    assert os.access(BINDER / "postBuild", os.X_OK), "binder/postBuild must be executable"
+    make_packages = (
+        re.search(r"^APT_PACKAGES :=((?:.*\\\n)*.*)$", makefile, re.M).group(1).split()
+    )
+    assert set(filter(None, apt)) <= set(make_packages), (
+        "apt.txt's packages belong in APT_PACKAGES too"
+    )
+    assert os.access(BINDER / "postBuild", os.X_OK), (
+        "binder/postBuild must be executable"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -275,13 +305,22 @@ def binder(tmp_path_factory):
     version = runtime_version()
     python, full_version = find_python(version)
     files = {
-        name: (BINDER / name).read_text(encoding="utf-8") for name in ("runtime.txt", "requirements.txt")
+        name: (BINDER / name).read_text(encoding="utf-8")
+        for name in ("runtime.txt", "requirements.txt")
     }
 
     def build(path: Path) -> None:
         run([python, "-m", "venv", str(path)])
         run(
-            [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", *PIP_OFFLINE_FAST]
+            [
+                str(path / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                *PIP_OFFLINE_FAST,
+            ]
             + ["-r", str(BINDER / "requirements.txt")]
         )
 
@@ -302,14 +341,22 @@ def test_binder_environment_is_the_file_and_consistent(binder):
     expected = binder_requirements.read_pins(BINDER / "requirements.txt")
     # The cached environment holds exactly the file (and pip): --no-deps left nothing out.
     installed = pip_list(base / "bin" / "python")
-    installed = {name: binder_requirements._public(v) for name, v in installed.items() if name != "pip"}
+    installed = {
+        name: binder_requirements._public(v)
+        for name, v in installed.items()
+        if name != "pip"
+    }
     assert installed == expected
     # After postBuild: nothing broken, nothing of the book build or the tests.
     run([str(python), "-m", "pip", "check"], env=env)
     seen = pip_list(python, env)
     assert not [name for name in seen if binder_requirements.EXCLUDED.match(name)]
     # ml4phys comes from the checkout, installed by postBuild into the session's environment.
-    where = run([str(python), "-c", "import ml4phys; print(ml4phys.__file__)"], env=env, cwd=env["HOME"])
+    where = run(
+        [str(python), "-c", "import ml4phys; print(ml4phys.__file__)"],
+        env=env,
+        cwd=env["HOME"],
+    )
     assert Path(where.strip()).is_relative_to(env_dir), where
 
 

@@ -83,10 +83,14 @@ GIT_ENV = {
 
 def repository() -> tuple[str, str]:
     """``(url, ref)`` that the bootstrap cells install from (``_config.yml``)."""
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))[
+        "repository"
+    ]
     url, ref = str(config["url"]).rstrip("/"), str(config.get("branch", "main"))
     if ref == "main":
-        version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+        version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+            "project"
+        ]["version"]
         ref = f"v{version}"
     return url, ref
 
@@ -97,7 +101,9 @@ def colab(tmp_path_factory):
     version = runtime_version()
     python, full_version = find_python(version)
     lock = binder_requirements.read_lock()
-    stack = [f"{name}=={lock[name][1]}" if name in lock else name for name in COLAB_STACK]
+    stack = [
+        f"{name}=={lock[name][1]}" if name in lock else name for name in COLAB_STACK
+    ]
     lock_text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
 
     def build(path: Path) -> None:
@@ -105,16 +111,29 @@ def colab(tmp_path_factory):
         constraints = path / "lock-constraints.txt"
         constraints.write_text(lock_text)
         run(
-            [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", *PIP_OFFLINE_FAST]
+            [
+                str(path / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                *PIP_OFFLINE_FAST,
+            ]
             + ["-c", str(constraints), *stack]
         )
 
-    base = cached_env("colab", {"python": full_version, "stack": stack, "lock": lock_text}, build)
-    assert not list(site_packages(base, version).glob("ml4phys*")), f"{base} must not hold ml4phys"
+    base = cached_env(
+        "colab", {"python": full_version, "stack": stack, "lock": lock_text}, build
+    )
+    assert not list(site_packages(base, version).glob("ml4phys*")), (
+        f"{base} must not hold ml4phys"
+    )
 
     url, ref = repository()
     if re.fullmatch(r"[0-9a-f]{40}", ref):
-        pytest.skip(f"_config.yml pins commit {ref}: a stand-in remote cannot have that commit")
+        pytest.skip(
+            f"_config.yml pins commit {ref}: a stand-in remote cannot have that commit"
+        )
     tmp = tmp_path_factory.mktemp("colab")
     work = copy_worktree(tmp / "work")
     git = ["git", "-C", str(work)]
@@ -137,29 +156,43 @@ def test_colab_runs_the_notebook(colab, kind, tmp_path):
     # address to the stand-in, and the notebook alone in an empty folder.
     env_dir = overlay(base, tmp_path / "env", python, version)
     env = session_env(env_dir, tmp_path / "home")
-    (tmp_path / "home" / ".gitconfig").write_text(f'[url "file://{remote}"]\n\tinsteadOf = {url}\n')
+    (tmp_path / "home" / ".gitconfig").write_text(
+        f'[url "file://{remote}"]\n\tinsteadOf = {url}\n'
+    )
     content = tmp_path / "content"
     content.mkdir()
     notebook = content / Path(name).name
     notebook.write_bytes((ROOT / name).read_bytes())
 
-    source = "\n".join(cell.source for cell in nbformat.read(notebook, as_version=4).cells)
+    source = "\n".join(
+        cell.source for cell in nbformat.read(notebook, as_version=4).cells
+    )
     bootstrap = re.search(r'"ml4phys @ git\+([^"@]+)(?:@([^"]+))?"', source)
     assert bootstrap, f"{name} has no bootstrap cell installing ml4phys from git"
-    assert bootstrap.group(1).rstrip("/") == url, f"{name} installs from {bootstrap.group(1)}, not {url}"
+    assert bootstrap.group(1).rstrip("/") == url, (
+        f"{name} installs from {bootstrap.group(1)}, not {url}"
+    )
     pinned = bootstrap.group(2) is not None
     if pinned:
-        assert bootstrap.group(2) == ref, f"{name} installs {bootstrap.group(2)}, _config.yml names {ref}"
+        assert bootstrap.group(2) == ref, (
+            f"{name} installs {bootstrap.group(2)}, _config.yml names {ref}"
+        )
 
     nb = execute(notebook, env_dir / "bin" / "python", env, tmp_path / "jupyter")
 
     if kind == "student":
         raised = errors(nb)
-        unexpected = [e for e in raised if e[1] != "NotImplementedError" and "raises-exception" not in e[3]]
+        unexpected = [
+            e
+            for e in raised
+            if e[1] != "NotImplementedError" and "raises-exception" not in e[3]
+        ]
         assert not unexpected, f"{name} fails outside its stubs: " + "; ".join(
             f"cell {i}: {ename}: {evalue[:300]}" for i, ename, evalue, _ in unexpected
         )
-        assert any(e[1] == "NotImplementedError" for e in raised), f"{name}: no stub raised"
+        assert any(e[1] == "NotImplementedError" for e in raised), (
+            f"{name}: no stub raised"
+        )
     else:
         assert_ran_cleanly(nb, name)
 
@@ -168,7 +201,9 @@ def test_colab_runs_the_notebook(colab, kind, tmp_path):
         "import json, ml4phys; from importlib import metadata; "
         "print(json.dumps([ml4phys.__file__, metadata.distribution('ml4phys').read_text('direct_url.json')]))"
     )
-    where, direct_url = json.loads(run([str(env_dir / "bin" / "python"), "-c", probe], env=env, cwd=content))
+    where, direct_url = json.loads(
+        run([str(env_dir / "bin" / "python"), "-c", probe], env=env, cwd=content)
+    )
     assert Path(where).is_relative_to(site_packages(env_dir, version)), where
     origin = json.loads(direct_url)
     assert origin["url"].rstrip("/") == url, origin

@@ -73,24 +73,38 @@ def test_launch_code_is_the_source_code(name):
     """Besides the bootstrap, a launch notebook runs exactly the code of its page."""
     for source, target in [
         (launch.read_source(ROOT, f"lectures/{name}"), f"launch/lectures/{name}.ipynb"),
-        (launch.read_source(ROOT, f"lectures/{name}"), f"launch/student/lectures/{name}.ipynb"),
+        (
+            launch.read_source(ROOT, f"lectures/{name}"),
+            f"launch/student/lectures/{name}.ipynb",
+        ),
         (_read(ROOT / "solutions" / f"{name}.ipynb"), f"launch/solutions/{name}.ipynb"),
-        (_read(ROOT / "exercises" / f"{name}.ipynb"), f"launch/student/exercises/{name}.ipynb"),
+        (
+            _read(ROOT / "exercises" / f"{name}.ipynb"),
+            f"launch/student/exercises/{name}.ipynb",
+        ),
     ]:
         want = [c.source for c in source.cells if c.cell_type == "code"]
-        got = [c.source for c in _read(ROOT / target).cells if c.cell_type == "code"][1:]
+        got = [c.source for c in _read(ROOT / target).cells if c.cell_type == "code"][
+            1:
+        ]
         assert got == want, target
 
 
 def _long_lines(text: str, n: int = 30) -> set[str]:
-    return {line.strip() for line in text.splitlines() if len(line.strip()) > n and "{" not in line}
+    return {
+        line.strip()
+        for line in text.splitlines()
+        if len(line.strip()) > n and "{" not in line
+    }
 
 
 def _secrets(name: str) -> dict[str, set[str]]:
     """Lines of the answers that appear nowhere else in the page, per student launch notebook."""
     lecture = (ROOT / "lectures" / f"{name}.md").read_text(encoding="utf-8")
     pattern = r"(?ms)^```\{solution\}[^\n]*\n(.*?)^```\s*$"
-    in_solutions = set().union(*[_long_lines(body) for body in re.findall(pattern, lecture)])
+    in_solutions = set().union(
+        *[_long_lines(body) for body in re.findall(pattern, lecture)]
+    )
     elsewhere = _long_lines(re.sub(pattern, "", lecture))
     answers, rest = set(), set()
     for cell in _read(ROOT / "solutions" / f"{name}.ipynb").cells:
@@ -98,9 +112,14 @@ def _secrets(name: str) -> dict[str, set[str]]:
             answers |= _long_lines(cell.source)
             continue
         block = r"(?s)### BEGIN SOLUTION[^\n]*\n(.*?)### END SOLUTION"
-        answers |= set().union(set(), *[_long_lines(b) for b in re.findall(block, cell.source)])
+        answers |= set().union(
+            set(), *[_long_lines(b) for b in re.findall(block, cell.source)]
+        )
         rest |= _long_lines(re.sub(block, "", cell.source))
-    return {"student/lectures": in_solutions - elsewhere, "student/exercises": answers - rest}
+    return {
+        "student/lectures": in_solutions - elsewhere,
+        "student/exercises": answers - rest,
+    }
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
@@ -108,16 +127,28 @@ def test_student_launch_notebooks_hold_no_solution_text(name):
     for folder, secrets in _secrets(name).items():
         path = ROOT / "launch" / folder / f"{name}.ipynb"
         if folder == "student/exercises":
-            assert len(secrets) > 5, f"too few answer lines found in chapter {name} to test with"
+            assert len(secrets) > 5, (
+                f"too few answer lines found in chapter {name} to test with"
+            )
         text = path.read_text(encoding="utf-8")
         joined = "\n".join(cell.source for cell in _read(path).cells)
         leaked = sorted(line for line in secrets if line in joined)
-        assert leaked == [], f"launch/{folder}/{name}.ipynb shows solution text: {leaked[:3]}"
-        assert "<details>" not in text and "Solution to" not in text and "BEGIN SOLUTION" not in text
+        assert leaked == [], (
+            f"launch/{folder}/{name}.ipynb shows solution text: {leaked[:3]}"
+        )
+        assert (
+            "<details>" not in text
+            and "Solution to" not in text
+            and "BEGIN SOLUTION" not in text
+        )
     lecture = (ROOT / "lectures" / f"{name}.md").read_text(encoding="utf-8")
-    full = "\n".join(c.source for c in _read(ROOT / "launch" / "lectures" / f"{name}.ipynb").cells)
+    full = "\n".join(
+        c.source for c in _read(ROOT / "launch" / "lectures" / f"{name}.ipynb").cells
+    )
     assert ("<details>" in full) == ("```{solution}" in lecture)
-    assert all(line in full for line in _secrets(name)["student/lectures"])  # the full edition has them
+    assert all(
+        line in full for line in _secrets(name)["student/lectures"]
+    )  # the full edition has them
 
 
 # ----------------------------------------------------------------------------------------------
@@ -195,12 +226,15 @@ glue("ch09_loss", 0.123456, display=False)
 
 def _mini_book(root: Path, lecture: str = LECTURE) -> Path:
     (root / "_config.yml").write_text(
-        "repository:\n  url: https://example.org/t/book\n  branch: v1.2.3\n", encoding="utf-8"
+        "repository:\n  url: https://example.org/t/book\n  branch: v1.2.3\n",
+        encoding="utf-8",
     )
     (root / "book").mkdir()
     (root / "book" / "references.bib").write_text(BIB, encoding="utf-8")
     (root / "src").mkdir()
-    (root / "src" / "mod.py").write_text("import os\n\n\ndef f(x):\n    return 2 * x\n\n\ny = 3\n")
+    (root / "src" / "mod.py").write_text(
+        "import os\n\n\ndef f(x):\n    return 2 * x\n\n\ny = 3\n"
+    )
     (root / "lectures").mkdir()
     (root / "lectures" / "09_test.md").write_text(lecture, encoding="utf-8")
     return root
@@ -225,8 +259,13 @@ def test_each_construct_becomes_plain_markdown(tmp_path):
     assert "`{glue:text}` in code is kept" in text
     assert "**Theorem 9.1** (Big)" in text and "**Exercise 9.1** (Try)" in text
     assert "<summary><b>Solution to Exercise 9.1</b>" in text and "forty-two" in text
-    assert "def f(x):\n    return 2 * x\n```" in text and "y = 3" not in text  # Sphinx's reader
-    assert "## References" in text and "Doe, Jane, Roe, Richard, Müller, Anna (2020)" in text
+    assert (
+        "def f(x):\n    return 2 * x\n```" in text and "y = 3" not in text
+    )  # Sphinx's reader
+    assert (
+        "## References" in text
+        and "Doe, Jane, Roe, Richard, Müller, Anna (2020)" in text
+    )
     assert "<https://doi.org/10.1/xyz>" in text
     assert "(ch09" not in text and ":label:" not in text
 
@@ -264,7 +303,9 @@ def test_missing_glue_values_say_to_build_first(tmp_path):
 def test_check_keeps_stored_values_and_refuses_them_once_the_code_changed(tmp_path):
     root = _mini_book(tmp_path)
     (root / "solutions").mkdir()
-    with pytest.raises(launch.LaunchError, match="make html"):  # no build, nothing stored
+    with pytest.raises(
+        launch.LaunchError, match="make html"
+    ):  # no build, nothing stored
         launch.generate(root, use_cache=False)
     target = root / "launch" / "lectures" / "09_test.ipynb"
     target.parent.mkdir(parents=True)
@@ -275,7 +316,9 @@ def test_check_keeps_stored_values_and_refuses_them_once_the_code_changed(tmp_pa
     )  # fmt: skip
     target.write_text(launch.dumps(nb))
     # the stored value is used while the code is the same ...
-    assert launch.stored_glue([target], index) == {"lectures/09_test": {"ch09_loss": "0.5"}}
+    assert launch.stored_glue([target], index) == {
+        "lectures/09_test": {"ch09_loss": "0.5"}
+    }
     # ... and refused once the code that computed it changed
     (root / "lectures" / "09_test.md").write_text(LECTURE.replace("0.123456", "0.9"))
     assert launch.stored_glue([target], launch.Index(root, ["lectures/09_test"])) == {}
@@ -283,7 +326,13 @@ def test_check_keeps_stored_values_and_refuses_them_once_the_code_changed(tmp_pa
 
 @pytest.mark.parametrize(
     "markdown",
-    ["see {ref}`a-label`", "x {glue:text}`k:.2f` y", "```{note}\nhi\n```", "(a-label)=\n# T", "> :label: x"],
+    [
+        "see {ref}`a-label`",
+        "x {glue:text}`k:.2f` y",
+        "```{note}\nhi\n```",
+        "(a-label)=\n# T",
+        "> :label: x",
+    ],
 )
 def test_raw_myst_finds_what_a_reader_must_not_see(markdown):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(markdown)])
@@ -291,5 +340,7 @@ def test_raw_myst_finds_what_a_reader_must_not_see(markdown):
 
 
 def test_raw_myst_ignores_code():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("`{ref}` and\n```\n{ref}`x`\n```")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("`{ref}` and\n```\n{ref}`x`\n```")]
+    )
     assert launch.raw_myst(nb) == []

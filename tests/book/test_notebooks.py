@@ -21,12 +21,16 @@ def test_strip_solutions_replaces_block_with_indented_stub():
         "print(f)"
     )
     new, top_level = notebooks.strip_solutions(source)
-    assert new == ('def f(x):\n    """Square x."""\n    raise NotImplementedError("Exercise 1.2")\nprint(f)')
+    assert new == (
+        'def f(x):\n    """Square x."""\n    raise NotImplementedError("Exercise 1.2")\nprint(f)'
+    )
     assert top_level is False
 
 
 def test_strip_solutions_top_level_and_default_label():
-    new, top_level = notebooks.strip_solutions("### BEGIN SOLUTION\nw = 3\n### END SOLUTION")
+    new, top_level = notebooks.strip_solutions(
+        "### BEGIN SOLUTION\nw = 3\n### END SOLUTION"
+    )
     assert new == 'raise NotImplementedError("this exercise")'
     assert top_level is True
 
@@ -52,7 +56,9 @@ def test_strip_solutions_rejects_unbalanced_markers(source):
 def _solution_notebook():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_markdown_cell("(ch09-solutions)=\n# Chapter 9 solutions: tests"),
+        nbformat.v4.new_markdown_cell(
+            "(ch09-solutions)=\n# Chapter 9 solutions: tests"
+        ),
         nbformat.v4.new_code_cell("import math"),
         nbformat.v4.new_code_cell(
             "def area(r):\n    ### BEGIN SOLUTION Exercise 9.1\n    return math.pi * r**2\n"
@@ -61,9 +67,13 @@ def _solution_notebook():
         nbformat.v4.new_code_cell(
             "assert abs(area(1.0) - math.pi) < 1e-12", metadata={"tags": ["self-check"]}
         ),
-        nbformat.v4.new_code_cell("### BEGIN SOLUTION Exercise 9.2\nr0 = 2.0\n### END SOLUTION"),
+        nbformat.v4.new_code_cell(
+            "### BEGIN SOLUTION Exercise 9.2\nr0 = 2.0\n### END SOLUTION"
+        ),
         nbformat.v4.new_code_cell("print('independent of the answers')"),
-        nbformat.v4.new_markdown_cell("The area is $\\pi r^2$.", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_markdown_cell(
+            "The area is $\\pi r^2$.", metadata={"tags": ["solution"]}
+        ),
     ]
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi")]
     nb.cells[1].execution_count = 3
@@ -78,10 +88,14 @@ def test_student_notebook_stubs_tags_and_clears_outputs():
     assert sources[4] == 'raise NotImplementedError("Exercise 9.2")'
     tags = [cell.metadata.get("tags", []) for cell in student.cells]
     assert "raises-exception" not in tags[2]  # the stub is inside a function body
-    assert "raises-exception" in tags[3]  # the self-check fails until the answer is written
+    assert (
+        "raises-exception" in tags[3]
+    )  # the self-check fails until the answer is written
     assert "raises-exception" in tags[4]  # a top-level stub raises when run
     assert "raises-exception" not in tags[5]
-    assert len(student.cells) == 6 and not any("pi r^2" in s for s in sources)  # discussion dropped
+    assert len(student.cells) == 6 and not any(
+        "pi r^2" in s for s in sources
+    )  # discussion dropped
     assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
     assert "Chapter 9 exercises" in student.cells[0].source
     assert "(ch09-solutions)=" in student.cells[0].source
@@ -111,7 +125,8 @@ def test_student_notebook_needs_a_solution_block():
 
 def _book_config(root: Path) -> None:
     (root / "_config.yml").write_text(
-        "repository:\n  url: https://example.org/test/book\n  branch: v0.0.1\n", encoding="utf-8"
+        "repository:\n  url: https://example.org/test/book\n  branch: v0.0.1\n",
+        encoding="utf-8",
     )
     (root / "book").mkdir(exist_ok=True)
     (root / "book" / "references.bib").write_text("", encoding="utf-8")
@@ -137,7 +152,9 @@ def test_sync_writes_then_reports_in_sync(tmp_path):
         "launch/student/lectures/09_test.ipynb",
     ]
     assert notebooks.out_of_sync(tmp_path) == []
-    lecture = nbformat.read(tmp_path / "launch" / "lectures" / "09_test.ipynb", as_version=4)
+    lecture = nbformat.read(
+        tmp_path / "launch" / "lectures" / "09_test.ipynb", as_version=4
+    )
     code = [c for c in lecture.cells if c.cell_type == "code"]
     assert "git+https://example.org/test/book@v0.0.1" in code[0].source  # the bootstrap
     assert code[1].source == "x = 1" and code[1].metadata["tags"] == ["remove-cell"]
@@ -163,21 +180,23 @@ def test_every_chapter_has_lecture_solutions_and_exercises():
 
 @pytest.mark.parametrize(
     "path",
-    sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb")) + sorted(ROOT.glob("exercises/[0-9][0-9]_*.ipynb")),
+    sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb"))
+    + sorted(ROOT.glob("exercises/[0-9][0-9]_*.ipynb")),
     ids=lambda p: f"{p.parent.name}/{p.name}",
 )
 def test_notebooks_declare_the_python3_kernel(path):
     # The student edition renders exercises/ without executing them: without a kernelspec
     # myst-nb finds no lexer for the code cells and the warnings-as-errors build fails.
     kernelspec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
-    assert kernelspec.get("name") == "python3" and kernelspec.get("language") == "python", (
-        f"{path} has kernelspec {kernelspec!r}; expected the python3 kernel"
-    )
+    assert (
+        kernelspec.get("name") == "python3" and kernelspec.get("language") == "python"
+    ), f"{path} has kernelspec {kernelspec!r}; expected the python3 kernel"
 
 
 @pytest.mark.parametrize(
     "path",
-    sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb")) + sorted(ROOT.glob("lectures/[0-9][0-9]_*.md")),
+    sorted(ROOT.glob("solutions/[0-9][0-9]_*.ipynb"))
+    + sorted(ROOT.glob("lectures/[0-9][0-9]_*.md")),
     ids=lambda p: f"{p.parent.name}/{p.name}",
 )
 def test_sources_carry_no_bootstrap_or_address(path):
@@ -223,19 +242,34 @@ def _notebook_with(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
     "cell",
     [
         nbformat.v4.new_code_cell("## BEGIN SOLUTION\nanswer = 42\n## END SOLUTION"),
-        nbformat.v4.new_code_cell("x = 0\n### begin solution\nanswer = 42\n### end solution"),
+        nbformat.v4.new_code_cell(
+            "x = 0\n### begin solution\nanswer = 42\n### end solution"
+        ),
         nbformat.v4.new_code_cell("###BEGIN SOLUTION\nanswer = 42\n###END SOLUTION"),
         nbformat.v4.new_code_cell("# BEGIN SOLUTION\nanswer = 42\n# END SOLUTION"),
         nbformat.v4.new_code_cell("### BEGIN SOLUTION\nanswer = 42"),
         nbformat.v4.new_code_cell("answer = 42\n### END SOLUTION"),
-        nbformat.v4.new_markdown_cell("Hint:\n### BEGIN SOLUTION\nthe answer is 42\n### END SOLUTION"),
+        nbformat.v4.new_markdown_cell(
+            "Hint:\n### BEGIN SOLUTION\nthe answer is 42\n### END SOLUTION"
+        ),
         nbformat.v4.new_raw_cell("# BEGIN SOLUTION\n42"),
     ],
-    ids=["double-hash", "lower-case", "no-space", "single-hash", "no-end", "no-begin", "markdown", "raw"],
+    ids=[
+        "double-hash",
+        "lower-case",
+        "no-space",
+        "single-hash",
+        "no-end",
+        "no-begin",
+        "markdown",
+        "raw",
+    ],
 )
 def test_student_notebook_refuses_a_leaking_cell_naming_notebook_cell_and_line(cell):
     with pytest.raises(notebooks.MarkerError) as info:
-        notebooks.make_student_notebook(_notebook_with(cell), name="solutions/09_test.ipynb")
+        notebooks.make_student_notebook(
+            _notebook_with(cell), name="solutions/09_test.ipynb"
+        )
     message = str(info.value)
     assert "solutions/09_test.ipynb" in message
     assert "cell 4 " in message
@@ -244,14 +278,18 @@ def test_student_notebook_refuses_a_leaking_cell_naming_notebook_cell_and_line(c
 
 def test_markers_in_a_cell_tagged_solution_are_harmless():
     # The whole cell is left out of the student notebook, so nothing can leak from it.
-    cell = nbformat.v4.new_markdown_cell("## BEGIN SOLUTION is a marker", metadata={"tags": ["solution"]})
+    cell = nbformat.v4.new_markdown_cell(
+        "## BEGIN SOLUTION is a marker", metadata={"tags": ["solution"]}
+    )
     student = notebooks.make_student_notebook(_notebook_with(cell))
     assert not any("marker" in c.source for c in student.cells)
 
 
 def test_a_near_miss_in_the_repository_fails_the_check(tmp_path, capsys):
     (tmp_path / "solutions").mkdir()
-    nb = _notebook_with(nbformat.v4.new_code_cell("## BEGIN SOLUTION\nanswer = 42\n## END SOLUTION"))
+    nb = _notebook_with(
+        nbformat.v4.new_code_cell("## BEGIN SOLUTION\nanswer = 42\n## END SOLUTION")
+    )
     nbformat.write(nb, tmp_path / "solutions" / "09_test.ipynb")
     assert notebooks.main(["check", "--root", str(tmp_path)]) == 2
     assert notebooks.main(["sync", "--root", str(tmp_path)]) == 2

@@ -41,7 +41,9 @@ def roughness(image):
     return d2 / (4 * F.var() + 1e-12)
 
 
-def roughness_curve(sigmas_w, n_layers, rng, n_hidden=30, n_pixels=32, sigma_b=0.3, n_networks=2):
+def roughness_curve(
+    sigmas_w, n_layers, rng, n_hidden=30, n_pixels=32, sigma_b=0.3, n_networks=2
+):
     """Mean roughness of random tanh networks' images (the solution of Exercise 1.5, smaller)."""
     side = np.linspace(-1, 1, n_pixels)
     XX, YY = np.meshgrid(side, side)
@@ -50,8 +52,12 @@ def roughness_curve(sigmas_w, n_layers, rng, n_hidden=30, n_pixels=32, sigma_b=0
     for sigma_w in sigmas_w:
         values = []
         for _ in range(n_networks):
-            params = numpy_net.init_params([2] + [n_hidden] * n_layers + [1], rng, sigma_w, sigma_b)
-            image = numpy_net.forward(params, X, "tanh", "linear").reshape(n_pixels, n_pixels)
+            params = numpy_net.init_params(
+                [2] + [n_hidden] * n_layers + [1], rng, sigma_w, sigma_b
+            )
+            image = numpy_net.forward(params, X, "tanh", "linear").reshape(
+                n_pixels, n_pixels
+            )
             values.append(roughness(image))
         means.append(np.mean(values))
     return np.array(means)
@@ -80,7 +86,9 @@ def test_xor_test_points_avoid_the_axes_and_label_the_quadrants():
 
 def test_xor_checks_accept_right_networks(capsys):
     assert ch01.check_xor_network(xor_two_hidden_layers())
-    assert ch01.check_xor_network(xor_one_hidden_layer())  # one hidden layer is "any number" too
+    assert ch01.check_xor_network(
+        xor_one_hidden_layer()
+    )  # one hidden layer is "any number" too
     assert ch01.check_xor_one_hidden_layer(xor_one_hidden_layer())
     assert "Correct" in capsys.readouterr().out
 
@@ -90,7 +98,9 @@ def test_xor_check_rejects_wrong_networks():
     negated = params[:-1] + [(-params[-1][0], -params[-1][1])]  # 1 - XOR
     with pytest.raises(CheckFailed, match="should be close to"):
         ch01.check_xor_network((negated, act, out))
-    soft = [(W / 25, b / 25) for W, b in params]  # right signs, outputs too far from 0 and 1
+    soft = [
+        (W / 25, b / 25) for W, b in params
+    ]  # right signs, outputs too far from 0 and 1
     with pytest.raises(CheckFailed, match=r"within 0\.1"):
         ch01.check_xor_network((soft, act, out))
     with pytest.raises(CheckFailed, match="one output neuron"):
@@ -136,7 +146,9 @@ def test_outputs_after_layers_check():
         ch01.check_outputs_after_layers(without_last_tanh)
 
     def off_by_one(params, X, layers):
-        return outputs_after_layers(params, X, [min(n + 1, len(params) - 1) for n in layers])
+        return outputs_after_layers(
+            params, X, [min(n + 1, len(params) - 1) for n in layers]
+        )
 
     with pytest.raises(CheckFailed, match="for n = 1"):
         ch01.check_outputs_after_layers(off_by_one)
@@ -155,7 +167,9 @@ def test_outputs_after_layers_check():
 
 def test_reference_roughness_known_values():
     assert ch01._reference_roughness(np.full((4, 4), 2.0)) == 0.0
-    checkerboard = np.where(np.add.outer(np.arange(6), np.arange(6)) % 2 == 0, 1.0, -1.0)
+    checkerboard = np.where(
+        np.add.outer(np.arange(6), np.arange(6)) % 2 == 0, 1.0, -1.0
+    )
     assert ch01._reference_roughness(checkerboard) == pytest.approx(2.0)
     ramp = np.tile(np.arange(9.0), (6, 1))  # F[i, j] = j: (1 + 0) / (4 (9^2 - 1) / 12)
     assert ch01._reference_roughness(ramp) == pytest.approx(3 / (9**2 - 1))
@@ -176,7 +190,9 @@ def test_roughness_check():
     def no_constant_case(image):
         F = np.asarray(image, dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return (np.mean(np.diff(F, axis=1) ** 2) + np.mean(np.diff(F, axis=0) ** 2)) / (4 * F.var())
+            return (
+                np.mean(np.diff(F, axis=1) ** 2) + np.mean(np.diff(F, axis=0) ** 2)
+            ) / (4 * F.var())
 
     with pytest.raises(CheckFailed, match="constant image 0"):
         ch01.check_roughness(no_constant_case)
@@ -201,19 +217,27 @@ def test_roughness_check():
 def test_roughness_transition_check():
     assert ch01.check_roughness_transition(roughness_curve)
 
-    def wrong_scale(sigmas_w, n_layers, rng, **kwargs):  # weights ~ sigma_w / n_in: ordered always
-        return roughness_curve([s / np.sqrt(30) for s in sigmas_w], n_layers, rng, **kwargs)
+    def wrong_scale(
+        sigmas_w, n_layers, rng, **kwargs
+    ):  # weights ~ sigma_w / n_in: ordered always
+        return roughness_curve(
+            [s / np.sqrt(30) for s in sigmas_w], n_layers, rng, **kwargs
+        )
 
     with pytest.raises(CheckFailed, match="chaotic"):
         ch01.check_roughness_transition(wrong_scale)
 
-    def float32_without_eps(sigmas_w, n_layers, rng, **kwargs):  # rounding noise counts as rough
+    def float32_without_eps(
+        sigmas_w, n_layers, rng, **kwargs
+    ):  # rounding noise counts as rough
         return np.array([0.6, 0.9])
 
     with pytest.raises(CheckFailed, match="ordered phase"):
         ch01.check_roughness_transition(float32_without_eps)
 
-    def without_tanh(sigmas_w, n_layers, rng, **kwargs):  # a linear network: always smooth
+    def without_tanh(
+        sigmas_w, n_layers, rng, **kwargs
+    ):  # a linear network: always smooth
         return np.array([0.0, 0.01])
 
     with pytest.raises(CheckFailed, match="above 0.3"):
@@ -232,18 +256,26 @@ def test_relu_interpolant_check():
 
     def one_neuron_per_knot(knots, values):  # right function, one neuron too many
         (W1, b1), (W2, b2) = relu_interpolant(knots, values)
-        return [(np.hstack([W1, [[1.0]]]), np.append(b1, -knots[-1])), (np.vstack([W2, [[0.0]]]), b2)]
+        return [
+            (np.hstack([W1, [[1.0]]]), np.append(b1, -knots[-1])),
+            (np.vstack([W2, [[0.0]]]), b2),
+        ]
 
     with pytest.raises(CheckFailed, match="suffice"):
         ch01.check_relu_interpolant(one_neuron_per_knot)
 
     def slopes_not_differences(knots, values):  # forgets that the slope changes add up
         slopes = np.diff(values) / np.diff(knots)
-        return [(np.ones((1, len(slopes))), -knots[:-1]), (slopes[:, None], np.array([values[0]]))]
+        return [
+            (np.ones((1, len(slopes))), -knots[:-1]),
+            (slopes[:, None], np.array([values[0]])),
+        ]
 
     with pytest.raises(CheckFailed, match="the piecewise linear interpolation there"):
         ch01.check_relu_interpolant(slopes_not_differences)
     with pytest.raises(CheckFailed, match="one hidden layer"):
-        ch01.check_relu_interpolant(lambda knots, values: relu_interpolant(knots, values)[:1])
+        ch01.check_relu_interpolant(
+            lambda knots, values: relu_interpolant(knots, values)[:1]
+        )
     with pytest.raises(NotImplementedError):
         ch01.check_relu_interpolant(stub)

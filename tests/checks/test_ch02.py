@@ -36,12 +36,16 @@ def test_backward_2layer_right_answer_passes(capsys):
 
 def test_backward_2layer_without_batch_average_fails():
     with pytest.raises(CheckFailed, match="proportional"):
-        ch02.check_backward_2layer(lambda p, X, y: backward_2layer(p, X, y, scale=len(X)))
+        ch02.check_backward_2layer(
+            lambda p, X, y: backward_2layer(p, X, y, scale=len(X))
+        )
 
 
 def test_backward_2layer_wrong_bias_gradient_fails():
     with pytest.raises(CheckFailed, match="dC/db1"):
-        ch02.check_backward_2layer(lambda p, X, y: backward_2layer(p, X, y, factor_b1=0.0))
+        ch02.check_backward_2layer(
+            lambda p, X, y: backward_2layer(p, X, y, factor_b1=0.0)
+        )
 
 
 def test_backward_2layer_missing_key_fails():
@@ -77,7 +81,9 @@ def train_mlp(
     losses = []
     for _ in range(n_steps):
         X = rng.uniform(-1, 1, size=(batch_size, 2))
-        loss, grads = numpy_net.backprop(params, X, target_fn(X), activation=use_activation or activation)
+        loss, grads = numpy_net.backprop(
+            params, X, target_fn(X), activation=use_activation or activation
+        )
         params = numpy_net.sgd_step(params, grads, lr)
         losses.append(loss)
     return params, losses
@@ -90,12 +96,16 @@ def test_train_mlp_right_answer_passes(capsys):
 
 def test_train_mlp_ignoring_the_activation_fails():
     with pytest.raises(CheckFailed, match="variance"):
-        ch02.check_train_mlp(lambda *a, **k: train_mlp(*a, **k, use_activation="sigmoid"))
+        ch02.check_train_mlp(
+            lambda *a, **k: train_mlp(*a, **k, use_activation="sigmoid")
+        )
 
 
 def test_train_mlp_that_barely_learns_fails():
     with pytest.raises(CheckFailed):
-        ch02.check_train_mlp(lambda f, act, rng, **k: train_mlp(f, act, rng, **{**k, "lr": 1e-4}))
+        ch02.check_train_mlp(
+            lambda f, act, rng, **k: train_mlp(f, act, rng, **{**k, "lr": 1e-4})
+        )
 
 
 def test_train_mlp_stub_propagates():
@@ -106,7 +116,9 @@ def test_train_mlp_stub_propagates():
 # --- Exercise 2.3 -----------------------------------------------------------------------------
 
 
-def simulate_sgd_slope(w0, w_target, lr, batch_size, n_steps, n_runs, rng, sigma_x=1.0, reduce=np.mean):
+def simulate_sgd_slope(
+    w0, w_target, lr, batch_size, n_steps, n_runs, rng, sigma_x=1.0, reduce=np.mean
+):
     w = np.full(n_runs, float(w0))
     paths = [w]
     for _ in range(n_steps):
@@ -121,7 +133,9 @@ def analytic_mean_var(w0, w_target, lr, batch_size, n_steps, sigma_x=1.0, b_fact
     s2 = sigma_x**2
     m = 1 - lr * s2
     mean = w_target + (w0 - w_target) * m**t
-    var = (w0 - w_target) ** 2 * ((m**2 + b_factor * lr**2 * s2**2 / batch_size) ** t - m ** (2 * t))
+    var = (w0 - w_target) ** 2 * (
+        (m**2 + b_factor * lr**2 * s2**2 / batch_size) ** t - m ** (2 * t)
+    )
     return mean, var
 
 
@@ -132,12 +146,17 @@ def test_sgd_slope_right_answer_passes(capsys):
 
 def test_sgd_slope_wrong_variance_formula_fails():
     with pytest.raises(CheckFailed, match="analytic variance"):
-        ch02.check_sgd_slope(simulate_sgd_slope, lambda *a, **k: analytic_mean_var(*a, **k, b_factor=1.0))
+        ch02.check_sgd_slope(
+            simulate_sgd_slope, lambda *a, **k: analytic_mean_var(*a, **k, b_factor=1.0)
+        )
 
 
 def test_sgd_slope_summed_gradient_fails():
     with pytest.raises(CheckFailed, match="mean"):
-        ch02.check_sgd_slope(lambda *a, **k: simulate_sgd_slope(*a, **k, reduce=np.sum), analytic_mean_var)
+        ch02.check_sgd_slope(
+            lambda *a, **k: simulate_sgd_slope(*a, **k, reduce=np.sum),
+            analytic_mean_var,
+        )
 
 
 def test_sgd_slope_one_batch_for_all_runs_fails():
@@ -180,7 +199,9 @@ def run_sgd(w0, x, y, lr, n_steps, batch_size, rng, shared=False, replace=True):
     w = np.array(w0, dtype=float)
     for _ in range(n_steps):
         if shared:
-            idx = np.broadcast_to(rng.integers(0, len(x), size=batch_size), (len(w), batch_size))
+            idx = np.broadcast_to(
+                rng.integers(0, len(x), size=batch_size), (len(w), batch_size)
+            )
         elif replace:
             idx = rng.integers(0, len(x), size=(len(w), batch_size))
         else:
@@ -200,7 +221,9 @@ def test_sine_fit_without_replacement_passes():
 
 def test_sine_fit_gd_without_average_fails():
     with pytest.raises(CheckFailed, match="run_gd"):
-        ch02.check_sine_fit(lambda w0, x, y, lr, n: run_gd(w0, x, y, lr * len(x), n), run_sgd)
+        ch02.check_sine_fit(
+            lambda w0, x, y, lr, n: run_gd(w0, x, y, lr * len(x), n), run_sgd
+        )
 
 
 def test_sine_fit_shared_batches_fail():
@@ -210,7 +233,9 @@ def test_sine_fit_shared_batches_fail():
 
 def test_sine_fit_sgd_with_full_gradient_fails():
     with pytest.raises(CheckFailed, match="var"):
-        ch02.check_sine_fit(run_gd, lambda w0, x, y, lr, n, bs, rng: run_gd(w0, x, y, lr, n))
+        ch02.check_sine_fit(
+            run_gd, lambda w0, x, y, lr, n, bs, rng: run_gd(w0, x, y, lr, n)
+        )
 
 
 def test_sine_fit_stub_propagates():

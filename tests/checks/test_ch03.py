@@ -134,12 +134,16 @@ def fill_ratio_classifier(images):
 
 
 def test_circles_squares_right():
-    assert ch03.check_circles_squares(fill_ratio_classifier, fill_ratio_classifier) is True
+    assert (
+        ch03.check_circles_squares(fill_ratio_classifier, fill_ratio_classifier) is True
+    )
 
 
 def test_circles_squares_wrong():
     def by_brightness(images):  # the area carries no information by construction
-        return (images.mean(axis=(1, 2)) > np.median(images.mean(axis=(1, 2)))).astype(int)
+        return (images.mean(axis=(1, 2)) > np.median(images.mean(axis=(1, 2)))).astype(
+            int
+        )
 
     with pytest.raises(CheckFailed):
         ch03.check_circles_squares(fill_ratio_classifier, by_brightness)
@@ -181,7 +185,10 @@ def test_ball_volume_right():
         (log_volume_right, 5.0),  # integer maximum
         (log_volume_right, 5.26),  # off by 3e-3
         (log_volume_right, None),
-        (lambda d: d * math.log(math.pi) - torch.lgamma(d / 2 + 1), D_MAX),  # wrong formula
+        (
+            lambda d: d * math.log(math.pi) - torch.lgamma(d / 2 + 1),
+            D_MAX,
+        ),  # wrong formula
         (lambda d: torch.exp(log_volume_right(d)), D_MAX),  # V, not log V
         (lambda d: log_volume_right(d).detach(), D_MAX),  # not differentiable
         (lambda d: log_volume_right(d).sum(), D_MAX),  # not element-wise
@@ -202,7 +209,9 @@ def test_ball_volume_stub():
 
 LRS = [0.01, 0.1, 1.0]
 BATCH_SIZES = [8, 32, 128]
-TABLE = np.array([[0.136, 0.547, 0.651], [0.026, 0.047, 0.276], [np.nan, np.nan, np.nan]])
+TABLE = np.array(
+    [[0.136, 0.547, 0.651], [0.026, 0.047, 0.276], [np.nan, np.nan, np.nan]]
+)
 
 
 def test_sweep_right():
@@ -234,12 +243,18 @@ def test_sweep_wrong(table, best):
 
 def test_digits_split():
     (X_train, y_train), (X_val, y_val), (X_test, y_test) = ch03.digits_split()
-    assert X_train.shape == (1077, 64) and X_val.shape == (360, 64) and X_test.shape == (360, 64)
+    assert (
+        X_train.shape == (1077, 64)
+        and X_val.shape == (360, 64)
+        and X_test.shape == (360, 64)
+    )
     assert X_train.dtype == torch.float32 and y_test.dtype == torch.int64
     all_rows = torch.cat([X_train, X_val, X_test])
     assert (
         torch.unique(all_rows, dim=0).shape[0]
-        == torch.unique(torch.from_numpy(data.load_digits()[0].reshape(-1, 64)), dim=0).shape[0]
+        == torch.unique(
+            torch.from_numpy(data.load_digits()[0].reshape(-1, 64)), dim=0
+        ).shape[0]
     )
     again = ch03.digits_split()
     assert torch.equal(again[2][0], X_test) and torch.equal(again[2][1], y_test)
@@ -265,7 +280,9 @@ def test_digit_classifier_right():
 def test_digit_classifier_wrong():
     torch.manual_seed(0)
     with pytest.raises(CheckFailed, match="parameters"):
-        ch03.check_digit_classifier(nn.Sequential(nn.Linear(64, 100), nn.ReLU(), nn.Linear(100, 10)))
+        ch03.check_digit_classifier(
+            nn.Sequential(nn.Linear(64, 100), nn.ReLU(), nn.Linear(100, 10))
+        )
     with pytest.raises(CheckFailed, match="accuracy"):
         ch03.check_digit_classifier(nn.Sequential(nn.Linear(64, 10)))  # untrained
     with pytest.raises(CheckFailed, match="logits"):

@@ -15,7 +15,9 @@ def stub(*args, **kwargs):
 
 
 def derivative(y, x):
-    (dy,) = torch.autograd.grad(y, x, grad_outputs=torch.ones_like(y), create_graph=True)
+    (dy,) = torch.autograd.grad(
+        y, x, grad_outputs=torch.ones_like(y), create_graph=True
+    )
     return dy
 
 
@@ -70,20 +72,26 @@ def test_oscillator_loss_stub_propagates():
 
 
 def test_oscillator_solution_exact_passes(capsys):
-    assert ch04.check_oscillator_solution(lambda t: torch.cos(ch04.OSCILLATOR_OMEGA * t))
+    assert ch04.check_oscillator_solution(
+        lambda t: torch.cos(ch04.OSCILLATOR_OMEGA * t)
+    )
     assert "Correct" in capsys.readouterr().out
 
 
 def test_oscillator_solution_damped_fails():
     omega = ch04.OSCILLATOR_OMEGA
     with pytest.raises(CheckFailed, match="close to cos"):
-        ch04.check_oscillator_solution(lambda t: torch.exp(-0.3 * t) * torch.cos(omega * t))
+        ch04.check_oscillator_solution(
+            lambda t: torch.exp(-0.3 * t) * torch.cos(omega * t)
+        )
 
 
 def test_oscillator_solution_wrong_initial_velocity_fails():
     omega = ch04.OSCILLATOR_OMEGA
     with pytest.raises(CheckFailed, match="x'\\(0\\)"):
-        ch04.check_oscillator_solution(lambda t: torch.cos(omega * t) + 0.1 * torch.sin(omega * t))
+        ch04.check_oscillator_solution(
+            lambda t: torch.cos(omega * t) + 0.1 * torch.sin(omega * t)
+        )
 
 
 def test_oscillator_solution_stub_propagates():
@@ -108,7 +116,9 @@ def test_laplace_residual_right_answer_passes(capsys):
 
 
 def test_laplace_residual_flat_shape_is_accepted():
-    assert ch04.check_laplace_residual(lambda u_fn, xy: laplace_residual(u_fn, xy)[:, 0])
+    assert ch04.check_laplace_residual(
+        lambda u_fn, xy: laplace_residual(u_fn, xy)[:, 0]
+    )
 
 
 def test_laplace_residual_only_xx_fails():
@@ -123,7 +133,9 @@ def test_laplace_residual_only_xx_fails():
 def test_laplace_residual_mixed_derivative_fails():
     def wrong(u_fn, xy):
         du = derivative(u_fn(xy), xy)
-        return derivative(du[:, :1], xy)[:, :1] + derivative(du[:, 1:], xy)[:, :1]  # u_xx + u_yx
+        return (
+            derivative(du[:, :1], xy)[:, :1] + derivative(du[:, 1:], xy)[:, :1]
+        )  # u_xx + u_yx
 
     with pytest.raises(CheckFailed):
         ch04.check_laplace_residual(wrong)
@@ -131,7 +143,9 @@ def test_laplace_residual_mixed_derivative_fails():
 
 def test_laplace_residual_detached_fails():
     with pytest.raises(CheckFailed, match="differentiabl|gradient"):
-        ch04.check_laplace_residual(lambda u_fn, xy: laplace_residual(u_fn, xy).detach())
+        ch04.check_laplace_residual(
+            lambda u_fn, xy: laplace_residual(u_fn, xy).detach()
+        )
 
 
 def test_laplace_residual_stub_propagates():
@@ -155,7 +169,9 @@ def test_laplace_solution_refuses_the_exact_solution_itself():
 def test_laplace_solution_boundary_interpolation_fails():
     # y sin(pi x) satisfies the boundary conditions but not the equation
     with pytest.raises(CheckFailed, match="close to"):
-        ch04.check_laplace_solution(lambda xy: xy[:, 1:] * torch.sin(math.pi * xy[:, :1]))
+        ch04.check_laplace_solution(
+            lambda xy: xy[:, 1:] * torch.sin(math.pi * xy[:, :1])
+        )
 
 
 def test_laplace_solution_wrong_shape_fails():

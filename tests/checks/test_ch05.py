@@ -33,7 +33,9 @@ def conv_matrix_right(w, n, stride=1, padding=0):
 def conv_matrix_by_columns(w, n, stride=1, padding=0):
     """Also right: the columns are the responses to unit impulses."""
     eye = torch.eye(n, dtype=torch.float64)[:, None]
-    return F.conv1d(eye, torch.as_tensor(w)[None, None], stride=stride, padding=padding)[:, 0].T
+    return F.conv1d(
+        eye, torch.as_tensor(w)[None, None], stride=stride, padding=padding
+    )[:, 0].T
 
 
 def conv_matrix_flipped(w, n, stride=1, padding=0):
@@ -53,7 +55,9 @@ def test_conv_matrix_right(answer):
     assert ch05.check_conv_matrix(answer) is True
 
 
-@pytest.mark.parametrize("answer", [conv_matrix_flipped, conv_matrix_no_padding, conv_matrix_no_stride])
+@pytest.mark.parametrize(
+    "answer", [conv_matrix_flipped, conv_matrix_no_padding, conv_matrix_no_stride]
+)
 def test_conv_matrix_wrong(answer):
     with pytest.raises(CheckFailed):
         ch05.check_conv_matrix(answer)
@@ -89,7 +93,9 @@ def test_fashion_classifier_right(monkeypatch):
 
 def test_fashion_classifier_too_many_parameters(monkeypatch):
     monkeypatch.setattr(ch05.data, "load_fashion_mnist", _fake_fashion)
-    big = nn.Sequential(_pixel_reader(), nn.Linear(10, 10), nn.Linear(10, 10_000), nn.Linear(10_000, 10))
+    big = nn.Sequential(
+        _pixel_reader(), nn.Linear(10, 10), nn.Linear(10, 10_000), nn.Linear(10_000, 10)
+    )
     with pytest.raises(CheckFailed, match="parameters"):
         ch05.check_fashion_classifier(big)
 
@@ -127,7 +133,9 @@ def maximise_right(model, channel, size, n_steps=200, lr=0.1):
     for _ in range(n_steps):
         x.requires_grad_(True)
         out = model(x[None, None])
-        (grad,) = torch.autograd.grad(out[0, channel, out.shape[2] // 2, out.shape[3] // 2], x)
+        (grad,) = torch.autograd.grad(
+            out[0, channel, out.shape[2] // 2, out.shape[3] // 2], x
+        )
         with torch.no_grad():
             x = x + lr * grad / grad.norm().clamp(min=1e-12)
             x = x / x.norm().clamp(min=1.0)
@@ -151,7 +159,9 @@ def test_maximise_channel_right():
     assert ch05.check_maximise_channel(maximise_right) is True
 
 
-@pytest.mark.parametrize("answer", [maximise_random, maximise_too_long, maximise_wrong_shape])
+@pytest.mark.parametrize(
+    "answer", [maximise_random, maximise_too_long, maximise_wrong_shape]
+)
 def test_maximise_channel_wrong(answer):
     with pytest.raises(CheckFailed):
         ch05.check_maximise_channel(answer)
@@ -202,7 +212,9 @@ def test_residual_block_right():
     assert ch05.check_residual_block(ResBlockRight) is True
 
 
-@pytest.mark.parametrize("answer", [ResBlockNoSkip, ResBlockFinalRelu, ResBlockNoPadding])
+@pytest.mark.parametrize(
+    "answer", [ResBlockNoSkip, ResBlockFinalRelu, ResBlockNoPadding]
+)
 def test_residual_block_wrong(answer):
     with pytest.raises(CheckFailed):
         ch05.check_residual_block(answer)
@@ -223,7 +235,9 @@ class Oracle(nn.Module):
 
     def __init__(self):
         super().__init__()
-        inputs, targets = data.circles_to_squares(500, np.random.default_rng(ch05._SEED))
+        inputs, targets = data.circles_to_squares(
+            500, np.random.default_rng(ch05._SEED)
+        )
         self.table = {x.tobytes(): t for x, t in zip(inputs, targets)}
         self.scale = nn.Parameter(torch.ones(()))
 
@@ -310,7 +324,8 @@ def test_ising_energy_wrong(answer):
 
 
 @pytest.mark.parametrize(
-    "check", [ch05.check_conv_matrix, ch05.check_maximise_channel, ch05.check_ising_energy]
+    "check",
+    [ch05.check_conv_matrix, ch05.check_maximise_channel, ch05.check_ising_energy],
 )
 def test_function_stubs_propagate(check):
     with pytest.raises(NotImplementedError):

@@ -26,7 +26,10 @@ def error_without_normalisation(f, xs, t_in, t_out=None, group=(1, 2, 3)):
         target = [y if t_out is None else t_out(y, g) for g in group]
         return float(
             np.mean(
-                [(f(t_in(xs, g)) - t).flatten(1).norm(dim=1).mean().item() for g, t in zip(group, target)]
+                [
+                    (f(t_in(xs, g)) - t).flatten(1).norm(dim=1).mean().item()
+                    for g, t in zip(group, target)
+                ]
             )
         )
 
@@ -41,7 +44,12 @@ def test_equivariance_error_right():
 
 @pytest.mark.parametrize(
     "answer",
-    [error_without_normalisation, error_ignoring_output_action, lambda *args: 0.0, lambda *args: "small"],
+    [
+        error_without_normalisation,
+        error_ignoring_output_action,
+        lambda *args: 0.0,
+        lambda *args: "small",
+    ],
 )
 def test_equivariance_error_wrong(answer):
     with pytest.raises(CheckFailed):
@@ -59,7 +67,10 @@ def test_layer_verdicts():
     for name, layer in layers.items():
         size = 9 if name == "max_pool_9x9" else 8
         x = torch.rand(20, 1, size, size, generator=torch.Generator().manual_seed(0))
-        verdicts[name] = symmetry.equivariance_error(layer, x, symmetry.rotate90, symmetry.rotate90) < 1e-5
+        verdicts[name] = (
+            symmetry.equivariance_error(layer, x, symmetry.rotate90, symmetry.rotate90)
+            < 1e-5
+        )
     assert ch06.check_layer_verdicts(verdicts) is True
     assert sum(verdicts.values()) not in (0, len(verdicts))
     with pytest.raises(CheckFailed):
@@ -78,14 +89,22 @@ def test_layer_verdicts():
 def lift_loop(x, weight):
     k = weight.shape[-1]
     return torch.stack(
-        [F.conv2d(x, torch.rot90(weight, r, dims=(-2, -1)), padding=k // 2) for r in range(4)], 2
+        [
+            F.conv2d(x, torch.rot90(weight, r, dims=(-2, -1)), padding=k // 2)
+            for r in range(4)
+        ],
+        2,
     )
 
 
 def lift_clockwise(x, weight):
     k = weight.shape[-1]
     return torch.stack(
-        [F.conv2d(x, torch.rot90(weight, -r, dims=(-2, -1)), padding=k // 2) for r in range(4)], 2
+        [
+            F.conv2d(x, torch.rot90(weight, -r, dims=(-2, -1)), padding=k // 2)
+            for r in range(4)
+        ],
+        2,
     )
 
 
@@ -102,9 +121,15 @@ def test_c4_convs_right():
     "lift, group_conv",
     [
         (lift_clockwise, symmetry.c4_group_conv),
-        (lambda x, w: F.conv2d(x, w, padding=1)[:, :, None].repeat(1, 1, 4, 1, 1), symmetry.c4_group_conv),
+        (
+            lambda x, w: F.conv2d(x, w, padding=1)[:, :, None].repeat(1, 1, 4, 1, 1),
+            symmetry.c4_group_conv,
+        ),
         (symmetry.c4_lift, group_conv_wrong_shift),
-        (symmetry.c4_lift, lambda y, w: symmetry.c4_group_conv(y, w)[:, :, :, 1:-1, 1:-1]),
+        (
+            symmetry.c4_lift,
+            lambda y, w: symmetry.c4_group_conv(y, w)[:, :, :, 1:-1, 1:-1],
+        ),
     ],
 )
 def test_c4_convs_wrong(lift, group_conv):
@@ -128,14 +153,19 @@ def exact_energy(P):
 
 def test_particle_model_right():
     assert ch06.check_particle_model(exact_energy) is True
-    assert ch06.check_particle_model(lambda P: torch.from_numpy(exact_energy(P))[:, None]) is True
+    assert (
+        ch06.check_particle_model(lambda P: torch.from_numpy(exact_energy(P))[:, None])
+        is True
+    )
 
 
 @pytest.mark.parametrize(
     "predict",
     [
         lambda P: np.full(len(P), -0.9),  # the mean
-        lambda P: exact_energy(P) + 0.1 * P[:, 0, 0].numpy(),  # not permutation invariant
+        lambda P: (
+            exact_energy(P) + 0.1 * P[:, 0, 0].numpy()
+        ),  # not permutation invariant
         lambda P: exact_energy(P)[:10],  # wrong shape
     ],
 )
@@ -174,7 +204,9 @@ def _study_answer():
         return torch.softmax(-d / 0.3, dim=1) @ one_hot * 10
 
     def logits_invariant(x):  # best match over the four rotations of the input
-        return torch.stack([logits_upright(symmetry.rotate90(x, k)) for k in range(4)]).amax(0)
+        return torch.stack(
+            [logits_upright(symmetry.rotate90(x, k)) for k in range(4)]
+        ).amax(0)
 
     def logits_partly(x):  # a mixture: approximately invariant
         return 0.1 * logits_upright(x) + 0.9 * logits_invariant(x)
@@ -186,7 +218,10 @@ def _study_answer():
     }
     _, (X_test, y_test) = ch06.digits_study_data()
     accuracies = {k: training.accuracy(m(X_test), y_test) for k, m in models.items()}
-    errors = {k: symmetry.equivariance_error(m, X_test[:200], symmetry.rotate90) for k, m in models.items()}
+    errors = {
+        k: symmetry.equivariance_error(m, X_test[:200], symmetry.rotate90)
+        for k, m in models.items()
+    }
     return models, accuracies, errors
 
 
@@ -194,13 +229,29 @@ def test_augmentation_study_right_and_wrong():
     models, accuracies, errors = _study_answer()
     assert ch06.check_augmentation_study(models, accuracies, errors) is True
     with pytest.raises(CheckFailed):  # misreported accuracy
-        ch06.check_augmentation_study(models, {**accuracies, "CNN": accuracies["CNN"] + 0.1}, errors)
+        ch06.check_augmentation_study(
+            models, {**accuracies, "CNN": accuracies["CNN"] + 0.1}, errors
+        )
     with pytest.raises(CheckFailed):  # misreported error
-        ch06.check_augmentation_study(models, accuracies, {**errors, "C4-invariant": 0.5})
+        ch06.check_augmentation_study(
+            models, accuracies, {**errors, "C4-invariant": 0.5}
+        )
     with pytest.raises(CheckFailed):  # augmentation swapped with the plain model
-        swapped = {**models, "CNN": models["CNN + augmentation"], "CNN + augmentation": models["CNN"]}
-        acc = {**accuracies, "CNN": accuracies["CNN + augmentation"], "CNN + augmentation": accuracies["CNN"]}
-        err = {**errors, "CNN": errors["CNN + augmentation"], "CNN + augmentation": errors["CNN"]}
+        swapped = {
+            **models,
+            "CNN": models["CNN + augmentation"],
+            "CNN + augmentation": models["CNN"],
+        }
+        acc = {
+            **accuracies,
+            "CNN": accuracies["CNN + augmentation"],
+            "CNN + augmentation": accuracies["CNN"],
+        }
+        err = {
+            **errors,
+            "CNN": errors["CNN + augmentation"],
+            "CNN + augmentation": errors["CNN"],
+        }
         ch06.check_augmentation_study(swapped, acc, err)
     with pytest.raises(CheckFailed):  # missing key
         ch06.check_augmentation_study({"CNN": models["CNN"]}, accuracies, errors)
@@ -213,5 +264,7 @@ def test_augmentation_study_stub():
     models = {k: _Fixed(stub_model) for k in ch06.STUDY_KINDS}
     with pytest.raises(NotImplementedError):
         ch06.check_augmentation_study(
-            models, dict.fromkeys(ch06.STUDY_KINDS, 0.5), dict.fromkeys(ch06.STUDY_KINDS, 0.5)
+            models,
+            dict.fromkeys(ch06.STUDY_KINDS, 0.5),
+            dict.fromkeys(ch06.STUDY_KINDS, 0.5),
         )

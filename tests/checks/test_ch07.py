@@ -51,7 +51,9 @@ def test_bspline_derivative():
 
 
 def count_right(widths, grid_size, spline_order):
-    return (grid_size + spline_order + 2) * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    return (grid_size + spline_order + 2) * sum(
+        a * b for a, b in zip(widths[:-1], widths[1:])
+    )
 
 
 def test_parameter_count():
@@ -70,7 +72,9 @@ def test_parameter_count():
 # --------------------------------------------------------------------------- Exercise 7.3
 
 
-def _fit_kan(widths, target, n_inputs, n_adam=300, sparsity=0.0, threshold=None, seed=0):
+def _fit_kan(
+    widths, target, n_inputs, n_adam=300, sparsity=0.0, threshold=None, seed=0
+):
     g = torch.Generator().manual_seed(seed)
     X = 2 * torch.rand(300, n_inputs, generator=g) - 1
     y = target(X)
@@ -79,12 +83,16 @@ def _fit_kan(widths, target, n_inputs, n_adam=300, sparsity=0.0, threshold=None,
     for _ in range(n_adam):
         optimizer.zero_grad()
         y_hat, scores = model.forward_with_importance(X)
-        loss = torch.nn.functional.mse_loss(y_hat, y) + sparsity * kan.sparsity_penalty(scores)
+        loss = torch.nn.functional.mse_loss(y_hat, y) + sparsity * kan.sparsity_penalty(
+            scores
+        )
         loss.backward()
         optimizer.step()
     if threshold is not None:
         kan.prune(model, X, threshold)
-    optimizer = torch.optim.LBFGS(model.parameters(), max_iter=100, line_search_fn="strong_wolfe")
+    optimizer = torch.optim.LBFGS(
+        model.parameters(), max_iter=100, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         optimizer.zero_grad()
@@ -111,8 +119,12 @@ def test_product_kan():
 
 
 def test_relevant_inputs():
-    model = _fit_kan([3, 3, 1], ch07.three_input_target, 3, n_adam=600, sparsity=1e-2, threshold=0.01)
-    live = [int(i) for i in torch.nonzero(model.layers[0].mask.amax(dim=0) > 0).flatten()]
+    model = _fit_kan(
+        [3, 3, 1], ch07.three_input_target, 3, n_adam=600, sparsity=1e-2, threshold=0.01
+    )
+    live = [
+        int(i) for i in torch.nonzero(model.layers[0].mask.amax(dim=0) > 0).flatten()
+    ]
     assert ch07.check_relevant_inputs(model, live) is True
     with pytest.raises(CheckFailed):  # claims do not match the model
         ch07.check_relevant_inputs(model, [0, 1])
@@ -129,7 +141,9 @@ def test_relevant_inputs():
 def test_oscillator_formula():
     m, w = ch07._oscillator_parameters()
 
-    def formula(x, p):  # a student's formula: the same numbers, not the check's own function
+    def formula(
+        x, p
+    ):  # a student's formula: the same numbers, not the check's own function
         return ch07.oscillator_energy(x, p)
 
     assert ch07.check_oscillator_formula(formula, m * 1.01, w) is True
@@ -143,4 +157,6 @@ def test_oscillator_formula():
         ch07.check_oscillator_formula(formula, 1 / (2 * m), w)
     with pytest.raises(NotImplementedError):
         ch07.check_oscillator_formula(stub, m, w)
-    assert math.isclose(float(ch07.oscillator_energy(np.array(1.0), np.array(0.0))), m * w**2 / 2)
+    assert math.isclose(
+        float(ch07.oscillator_energy(np.array(1.0), np.array(0.0))), m * w**2 / 2
+    )

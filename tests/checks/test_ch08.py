@@ -20,7 +20,9 @@ def stub(*args, **kwargs):
 
 
 def lstm_cell_right(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
-    return recurrent.lstm_cell(x, h, c, recurrent.LSTMWeights(weight_ih, weight_hh, bias_ih, bias_hh))
+    return recurrent.lstm_cell(
+        x, h, c, recurrent.LSTMWeights(weight_ih, weight_hh, bias_ih, bias_hh)
+    )
 
 
 def lstm_cell_wrong_order(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -118,7 +120,9 @@ def test_countdown_stub():
 def causal_linear_observer():
     """A causal linear filter fitted by least squares: x2(t) from x1(t-L..t); exact for this system
     once the window is long enough (no network needed for the test)."""
-    t, x, _ = oscillators.coupled_oscillators(400, np.random.default_rng(0), **ch08.OSCILLATOR_SETTINGS)
+    t, x, _ = oscillators.coupled_oscillators(
+        400, np.random.default_rng(0), **ch08.OSCILLATOR_SETTINGS
+    )
     L = 12
 
     def features(x1):  # x1 (n, T) -> (n, T, L) of past values, zero padded
@@ -171,7 +175,9 @@ def sgns_right(v_centre, v_context, v_negative):
 
 def sgns_naive(v_centre, v_context, v_negative):
     positive = torch.log(torch.sigmoid((v_centre * v_context).sum(1)))
-    negative = torch.log(torch.sigmoid(-(v_negative @ v_centre[:, :, None]).squeeze(2))).sum(1)
+    negative = torch.log(
+        torch.sigmoid(-(v_negative @ v_centre[:, :, None]).squeeze(2))
+    ).sum(1)
     return -(positive + negative).mean()
 
 
@@ -184,13 +190,22 @@ def test_sgns_right():
     [
         sgns_naive,  # overflows
         lambda c, p, n: (
-            -(F.logsigmoid((c * p).sum(1)) + F.logsigmoid((n @ c[:, :, None]).squeeze(2)).sum(1)).mean()
+            -(
+                F.logsigmoid((c * p).sum(1))
+                + F.logsigmoid((n @ c[:, :, None]).squeeze(2)).sum(1)
+            ).mean()
         ),
         lambda c, p, n: (
-            -(F.logsigmoid((c * p).sum(1)) + F.logsigmoid(-(n @ c[:, :, None]).squeeze(2)).mean(1)).mean()
+            -(
+                F.logsigmoid((c * p).sum(1))
+                + F.logsigmoid(-(n @ c[:, :, None]).squeeze(2)).mean(1)
+            ).mean()
         ),
         lambda c, p, n: (
-            -(F.logsigmoid((c * p).sum(1)) + F.logsigmoid(-(n @ c[:, :, None]).squeeze(2)).sum(1))
+            -(
+                F.logsigmoid((c * p).sum(1))
+                + F.logsigmoid(-(n @ c[:, :, None]).squeeze(2)).sum(1)
+            )
         ),
         lambda c, p, n: sgns_right(c, p, n).detach(),
         lambda c, p, n: sgns_right(c, p, n).item(),
@@ -210,7 +225,11 @@ def test_sgns_stub():
 
 
 def analogy_right(vectors, words, a, b, c):
-    vocab = data.Vocab(list(words), {w: i for i, w in enumerate(words)}, np.ones(len(words), dtype=np.int64))
+    vocab = data.Vocab(
+        list(words),
+        {w: i for i, w in enumerate(words)},
+        np.ones(len(words), dtype=np.int64),
+    )
     return embeddings.analogy(vectors, vocab, a, b, c)
 
 
@@ -226,7 +245,9 @@ def analogy_unnormalised(vectors, words, a, b, c):
 def analogy_no_exclusion(vectors, words, a, b, c):
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     index = {w: i for i, w in enumerate(words)}
-    return words[int(np.argmax(unit @ (unit[index[b]] - unit[index[a]] + unit[index[c]])))]
+    return words[
+        int(np.argmax(unit @ (unit[index[b]] - unit[index[a]] + unit[index[c]])))
+    ]
 
 
 def test_analogy_right():

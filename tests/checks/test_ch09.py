@@ -151,15 +151,23 @@ def test_sampling_stub():
 
 def test_ising_right():
     taus = [0.5, 1.0, 2.0]
-    assert ch09.check_ising_temperature(taus, [math.tanh(1.0 / t) + 0.01 for t in taus], 1.0)
+    assert ch09.check_ising_temperature(
+        taus, [math.tanh(1.0 / t) + 0.01 for t in taus], 1.0
+    )
 
 
 @pytest.mark.parametrize(
     "taus, correlations",
     [
         ([0.5, 1.0, 2.0], [math.tanh(1.0)] * 3),  # temperature has no effect
-        ([0.5, 1.0, 2.0], [math.tanh(1.0 * t) for t in (0.5, 1.0, 2.0)]),  # multiplied by tau
-        ([1.0, 1.5, 2.0], [math.tanh(1.0 / t) for t in (1.0, 1.5, 2.0)]),  # nothing below 1
+        (
+            [0.5, 1.0, 2.0],
+            [math.tanh(1.0 * t) for t in (0.5, 1.0, 2.0)],
+        ),  # multiplied by tau
+        (
+            [1.0, 1.5, 2.0],
+            [math.tanh(1.0 / t) for t in (1.0, 1.5, 2.0)],
+        ),  # nothing below 1
         ([0.5, 2.0], [math.tanh(2.0), math.tanh(0.5)]),  # too few
     ],
 )

@@ -34,7 +34,9 @@ from ml4phys.nn import kan, symmetry
 
 CHECKS_DIR = Path(ml4phys.checks.__file__).parent
 CHAPTER_NAMES = sorted(
-    m.name for m in pkgutil.iter_modules([str(CHECKS_DIR)]) if re.fullmatch(r"ch\d\d", m.name)
+    m.name
+    for m in pkgutil.iter_modules([str(CHECKS_DIR)])
+    if re.fullmatch(r"ch\d\d", m.name)
 )
 CHAPTERS = [importlib.import_module(f"ml4phys.checks.{name}") for name in CHAPTER_NAMES]
 
@@ -54,7 +56,11 @@ CHECKS = discover_checks()
 
 def argument_kind(annotation: Any) -> str:
     """The kind of a check's argument, from its annotation (a string, by ``from __future__``)."""
-    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
+    text = (
+        annotation
+        if isinstance(annotation, str)
+        else getattr(annotation, "__name__", str(annotation))
+    )
     if "Callable" in text:
         return "function"
     if text == "type":
@@ -67,7 +73,10 @@ def argument_kind(annotation: Any) -> str:
 
 
 def argument_kinds(check: Callable[..., Any]) -> dict[str, str]:
-    return {name: argument_kind(p.annotation) for name, p in inspect.signature(check).parameters.items()}
+    return {
+        name: argument_kind(p.annotation)
+        for name, p in inspect.signature(check).parameters.items()
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,7 +84,9 @@ def argument_kinds(check: Callable[..., Any]) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _sgd_slope_simulate(w0, w_target, lr, batch_size, n_steps, n_runs, rng, sigma_x=1.0):
+def _sgd_slope_simulate(
+    w0, w_target, lr, batch_size, n_steps, n_runs, rng, sigma_x=1.0
+):
     w = np.full(n_runs, float(w0))
     paths = [w.copy()]
     for _ in range(n_steps):
@@ -115,7 +126,9 @@ def _log_volume(d):
 def _d_max() -> float:
     from scipy.optimize import minimize_scalar
 
-    result = minimize_scalar(lambda d: -_log_volume(torch.tensor(d)).item(), bounds=(1, 15), method="bounded")
+    result = minimize_scalar(
+        lambda d: -_log_volume(torch.tensor(d)).item(), bounds=(1, 15), method="bounded"
+    )
     return float(result.x)
 
 
@@ -152,14 +165,16 @@ def _future_influence(model, tokens, t):
     changed = tokens.clone()
     changed[:, t + 1 :] = (changed[:, t + 1 :] + 1) % model.vocab_size
     with torch.no_grad():
-        return float((model(tokens)[:, : t + 1] - model(changed)[:, : t + 1]).abs().max())
+        return float(
+            (model(tokens)[:, : t + 1] - model(changed)[:, : t + 1]).abs().max()
+        )
 
 
 GOOD: dict[str, Callable[[], dict[str, Any]]] = {
     "ch02.check_sgd_slope": lambda: {
         "simulate_sgd_slope": _sgd_slope_simulate,
-        "analytic_mean_var": lambda w0, w_target, lr, batch_size, n_steps, sigma_x=1.0: ch02._slope_moments(
-            w0, w_target, lr, batch_size, n_steps, sigma_x
+        "analytic_mean_var": lambda w0, w_target, lr, batch_size, n_steps, sigma_x=1.0: (
+            ch02._slope_moments(w0, w_target, lr, batch_size, n_steps, sigma_x)
         ),
     },
     "ch02.check_sine_fit": lambda: {"run_gd": _run_gd, "run_sgd": _run_sgd},
@@ -174,15 +189,21 @@ GOOD: dict[str, Callable[[], dict[str, Any]]] = {
         "batch_sizes": [16, 64],
         "best": (0.1, 16),
     },
-    "ch06.check_c4_convs": lambda: {"lift": symmetry.c4_lift, "group_conv": symmetry.c4_group_conv},
+    "ch06.check_c4_convs": lambda: {
+        "lift": symmetry.c4_lift,
+        "group_conv": symmetry.c4_group_conv,
+    },
     "ch06.check_augmentation_study": _study_good,
     "ch07.check_parameter_count": lambda: {
-        "kan_n_parameters": lambda widths, grid_size, spline_order: ch07._reference_count(
-            widths, grid_size, spline_order
+        "kan_n_parameters": lambda widths, grid_size, spline_order: (
+            ch07._reference_count(widths, grid_size, spline_order)
         ),
         "mlp": nn.Sequential(nn.Linear(3, 32), nn.Tanh(), nn.Linear(32, 1)),
     },
-    "ch07.check_relevant_inputs": lambda: {"model": kan.KAN([3, 2, 1]), "relevant_inputs": [0, 1, 2]},
+    "ch07.check_relevant_inputs": lambda: {
+        "model": kan.KAN([3, 2, 1]),
+        "relevant_inputs": [0, 1, 2],
+    },
     "ch07.check_oscillator_formula": lambda: {
         "energy_formula": lambda x, p: ch07.oscillator_energy(x, p),
         "mass": ch07._oscillator_parameters()[0],
@@ -242,11 +263,15 @@ def _too_many(a, b, c, d, e, f, g, h, i, j):
 
 def _module(check: str, forward: Callable[..., Any]) -> nn.Module:
     base, args = MODULE_BASES.get(check, (nn.Module, ()))
-    cls = type("StudentModel", (base,), {"forward": lambda self, *a, **k: forward(*a, **k)})
+    cls = type(
+        "StudentModel", (base,), {"forward": lambda self, *a, **k: forward(*a, **k)}
+    )
     return cls(*args)
 
 
-def _class(check: str, init: Callable[..., Any] | None, forward: Callable[..., Any]) -> type:
+def _class(
+    check: str, init: Callable[..., Any] | None, forward: Callable[..., Any]
+) -> type:
     base = CLASS_BASES.get(check, nn.Module)
     namespace = {"forward": lambda self, *a, **k: forward(*a, **k)}
     if init is not None:
@@ -272,7 +297,11 @@ def bad_values(check: str, kind: str) -> list[tuple[str, Callable[[], Any], str]
             ("not a module", lambda: "nope", "fail"),
             ("a function instead of a module", lambda: lambda x: x, "fail"),
             ("forward raises", lambda: _module(check, _raise_boom), "boom"),
-            ("forward returns a str", lambda: _module(check, lambda *a: "nope"), "fail"),
+            (
+                "forward returns a str",
+                lambda: _module(check, lambda *a: "nope"),
+                "fail",
+            ),
             ("forward is a stub", lambda: _module(check, _raise_stub), "stub"),
         ]
     if kind == "module_mapping":
@@ -280,18 +309,38 @@ def bad_values(check: str, kind: str) -> list[tuple[str, Callable[[], Any], str]
         return [
             ("not a mapping", lambda: "nope", "fail"),
             ("values are not modules", lambda: dict.fromkeys(kinds, "nope"), "fail"),
-            ("forward raises", lambda: {k: _module(check, _raise_boom) for k in kinds}, "boom"),
-            ("forward is a stub", lambda: {k: _module(check, _raise_stub) for k in kinds}, "stub"),
+            (
+                "forward raises",
+                lambda: {k: _module(check, _raise_boom) for k in kinds},
+                "boom",
+            ),
+            (
+                "forward is a stub",
+                lambda: {k: _module(check, _raise_stub) for k in kinds},
+                "stub",
+            ),
         ]
     if kind == "class":
         return [
             ("not a class", lambda: "nope", "fail"),
             ("an instance, not a class", lambda: nn.Identity(), "fail"),
             ("not a module class", lambda: dict, "fail"),
-            ("__init__ raises", lambda: _class(check, _raise_boom, lambda x: x), "boom"),
-            ("__init__ is a stub", lambda: _class(check, _raise_stub, lambda x: x), "stub"),
+            (
+                "__init__ raises",
+                lambda: _class(check, _raise_boom, lambda x: x),
+                "boom",
+            ),
+            (
+                "__init__ is a stub",
+                lambda: _class(check, _raise_stub, lambda x: x),
+                "stub",
+            ),
             ("forward raises", lambda: _class(check, None, _raise_boom), "boom"),
-            ("forward returns a str", lambda: _class(check, None, lambda *a: "nope"), "fail"),
+            (
+                "forward returns a str",
+                lambda: _class(check, None, lambda *a: "nope"),
+                "fail",
+            ),
             ("forward is a stub", lambda: _class(check, None, _raise_stub), "stub"),
         ]
     return [("a str", lambda: "nope", "fail"), ("None", lambda: None, "fail")]
@@ -309,7 +358,9 @@ SAYS_WHAT_IS_EXPECTED = re.compile(r"\b(must|should|expected|needs?)\b")
 
 def _fake_fashion(split="test"):
     r = np.random.default_rng(0)
-    return r.integers(0, 256, size=(20, 28, 28)).astype(np.uint8), r.integers(0, 10, size=20)
+    return r.integers(0, 256, size=(20, 28, 28)).astype(np.uint8), r.integers(
+        0, 10, size=20
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,9 +375,13 @@ def test_every_chapter_and_every_check_is_discovered():
     for module in CHAPTERS:
         chapter = module.__name__.rsplit(".", 1)[-1]
         exported = {name for name in module.__all__ if name.startswith("check_")}
-        discovered = {name.split(".", 1)[1] for name in CHECKS if name.startswith(f"{chapter}.")}
+        discovered = {
+            name.split(".", 1)[1] for name in CHECKS if name.startswith(f"{chapter}.")
+        }
         assert exported, f"{chapter} has no checks"
-        assert discovered == exported, f"{chapter}: __all__ and the module's check_* functions differ"
+        assert discovered == exported, (
+            f"{chapter}: __all__ and the module's check_* functions differ"
+        )
 
 
 def test_every_argument_of_every_check_is_covered():
@@ -336,11 +391,15 @@ def test_every_argument_of_every_check_is_covered():
         assert set(kinds) == {param for c, param in covered if c == check}
         if len(kinds) > 1:
             assert check in GOOD, f"register valid arguments for {check} in GOOD"
-            assert set(GOOD[check]()) == set(kinds), f"GOOD[{check!r}] must give every argument"
+            assert set(GOOD[check]()) == set(kinds), (
+                f"GOOD[{check!r}] must give every argument"
+            )
 
 
 @pytest.mark.parametrize(("check", "param", "label", "make", "outcome"), CASES)
-def test_wrong_inputs_fail_clearly(check, param, label, make, outcome, monkeypatch, capsys):
+def test_wrong_inputs_fail_clearly(
+    check, param, label, make, outcome, monkeypatch, capsys
+):
     monkeypatch.setattr(data, "load_fashion_mnist", _fake_fashion)
     fn = CHECKS[check]
     arguments = GOOD[check]() if check in GOOD else {}
@@ -361,7 +420,9 @@ def test_wrong_inputs_fail_clearly(check, param, label, make, outcome, monkeypat
         assert "Traceback" not in message
         if outcome == "boom":
             assert "RuntimeError" in message and "boom" in message, message
-    assert torch.equal(torch.random.get_rng_state(), torch_state), "the check changed torch's global RNG"
+    assert torch.equal(torch.random.get_rng_state(), torch_state), (
+        "the check changed torch's global RNG"
+    )
     after = np.random.get_state()  # noqa: NPY002
     assert np.array_equal(after[1], numpy_state[1]) and after[2] == numpy_state[2]
     assert "Correct" not in capsys.readouterr().out

@@ -48,7 +48,9 @@ def test_conversions_and_parameter_count():
     assert as_numpy(torch.ones(2, requires_grad=True), "x").dtype == np.float64
     assert as_tensor([True, False], "mask").dtype == torch.bool
     for bad in ("nope", None, {"a": 1}, [object()]):
-        with pytest.raises(CheckFailed, match="must be an array or a tensor of numbers"):
+        with pytest.raises(
+            CheckFailed, match="must be an array or a tensor of numbers"
+        ):
             as_numpy(bad, "x")
     assert n_parameters(torch.nn.Linear(3, 2)) == 8
     with pytest.raises(CheckFailed, match="must be a torch.nn.Module"):

@@ -41,7 +41,12 @@ DOCUMENTED_HELPERS = {
         "n_parameters",
         "unmask_floats",
     },
-    "ml4phys.checks.ch01": {"ROUGHNESS_EPS", "XOR_MARGIN", "XOR_TOLERANCE", "xor_test_points"},
+    "ml4phys.checks.ch01": {
+        "ROUGHNESS_EPS",
+        "XOR_MARGIN",
+        "XOR_TOLERANCE",
+        "xor_test_points",
+    },
     "ml4phys.checks.ch02": set(),
     "ml4phys.checks.ch03": {"CIRCLES_SQUARES_NOISE", "digits_split"},
     "ml4phys.checks.ch04": {
@@ -51,9 +56,22 @@ DOCUMENTED_HELPERS = {
         "OSCILLATOR_TOLERANCE",
         "laplace_exact",
     },
-    "ml4phys.checks.ch05": {"FASHION_MAX_PARAMETERS", "FASHION_THRESHOLD", "UNET_IOU_THRESHOLD"},
-    "ml4phys.checks.ch06": {"STUDY_KINDS", "STUDY_N_TRAIN", "candidate_layers", "digits_study_data"},
-    "ml4phys.checks.ch07": {"oscillator_energy", "product_target", "three_input_target"},
+    "ml4phys.checks.ch05": {
+        "FASHION_MAX_PARAMETERS",
+        "FASHION_THRESHOLD",
+        "UNET_IOU_THRESHOLD",
+    },
+    "ml4phys.checks.ch06": {
+        "STUDY_KINDS",
+        "STUDY_N_TRAIN",
+        "candidate_layers",
+        "digits_study_data",
+    },
+    "ml4phys.checks.ch07": {
+        "oscillator_energy",
+        "product_target",
+        "three_input_target",
+    },
     "ml4phys.checks.ch08": {"COUNTDOWN_MAX", "OSCILLATOR_SETTINGS"},
     "ml4phys.checks.ch09": {"ADDITION_SPLIT_SEED", "addition_data"},
 }
@@ -67,7 +85,9 @@ def _defined_public_names(module) -> set[str]:
         if name.startswith("_") or inspect.ismodule(value):
             continue
         origin = getattr(value, "__module__", module.__name__)
-        if origin == module.__name__ or not (inspect.isfunction(value) or inspect.isclass(value)):
+        if origin == module.__name__ or not (
+            inspect.isfunction(value) or inspect.isclass(value)
+        ):
             if origin in ("__future__", "typing", "collections.abc"):
                 continue
             names.add(name)
@@ -84,7 +104,9 @@ def test_no_public_names_but_checks_core_and_documented_helpers(module_name):
     allowed = CORE | DOCUMENTED_HELPERS[module_name]
     public = _defined_public_names(module) | set(getattr(module, "__all__", []))
     extra = {name for name in public if not name.startswith("check_")} - allowed
-    assert not extra, f"{module_name} exports {sorted(extra)}: make them private (_name)"
+    assert not extra, (
+        f"{module_name} exports {sorted(extra)}: make them private (_name)"
+    )
     for name in DOCUMENTED_HELPERS[module_name]:
         value = getattr(module, name)
         if callable(value):
@@ -103,7 +125,9 @@ def test_unknowns_of_chapter_7_are_not_exported():
         assert not hasattr(ch07, name)
     source = (CHECKS_DIR / "ch07.py").read_text()
     mass, omega = ch07._oscillator_parameters()
-    assert not re.search(rf"=\s*{mass!r}\b", source) and not re.search(rf"=\s*{omega!r}\b", source)
+    assert not re.search(rf"=\s*{mass!r}\b", source) and not re.search(
+        rf"=\s*{omega!r}\b", source
+    )
     assert "X[:, 2:3]" not in source and "X[:, :1]) +" not in source
 
 
@@ -120,12 +144,16 @@ def test_exported_helpers_do_not_pass_the_checks_they_belong_to():
 # ---------------------------------------------------------------------------------------------
 
 
-def _formats(values, specs=(".3g", ".4g", ".6g", ".3f", ".4f", ".5f", ".6f")) -> set[str]:
+def _formats(
+    values, specs=(".3g", ".4g", ".6g", ".3f", ".4f", ".5f", ".6f")
+) -> set[str]:
     out = set()
     for value in np.ravel(values):
         for spec in specs:
             text = format(float(value), spec)
-            if len(text.lstrip("-").replace(".", "").replace("0", "")) >= 2:  # skip "0", "1.0"
+            if (
+                len(text.lstrip("-").replace(".", "").replace("0", "")) >= 2
+            ):  # skip "0", "1.0"
                 out.add(text)
     return out
 
@@ -151,7 +179,13 @@ def test_roughness_message_hides_the_reference():
     rows, cols = np.meshgrid(np.arange(6), np.arange(9), indexing="ij")
     checkerboard = np.where((rows + cols) % 2 == 0, 1.0, -1.0)
     noise = np.random.default_rng(7).standard_normal((40, 50))
-    images = [cols.astype(float), rows.astype(float), checkerboard, noise, 3 * noise + 2]
+    images = [
+        cols.astype(float),
+        rows.astype(float),
+        checkerboard,
+        noise,
+        3 * noise + 2,
+    ]
     message = _message(ch01.check_roughness, sample_variance)
     _assert_no_leak(message, [ch01._reference_roughness(image) for image in images])
 
@@ -203,7 +237,9 @@ def test_ball_volume_messages_hide_log_v_and_d_max():
     message = _message(ch03.check_ball_volume, lambda d: log_volume(d) + 0.01, 5.0)
     _assert_no_leak(message, reference)
     d_max = minimize_scalar(
-        lambda d: -(0.5 * d * math.log(math.pi) - gammaln(d / 2 + 1)), bounds=(1, 15), method="bounded"
+        lambda d: -(0.5 * d * math.log(math.pi) - gammaln(d / 2 + 1)),
+        bounds=(1, 15),
+        method="bounded",
     ).x
     message = _message(ch03.check_ball_volume, log_volume, d_max + 0.01)
     _assert_no_leak(message, [d_max], specs=(".4f", ".5f", ".6f"))
@@ -212,7 +248,9 @@ def test_ball_volume_messages_hide_log_v_and_d_max():
 def test_oscillator_loss_message_hides_the_expected_loss():
     omega = ch04.OSCILLATOR_OMEGA
     t_np = np.random.default_rng(41).uniform(0, ch04.OSCILLATOR_T, size=(50, 1))
-    expected = np.mean(((omega**2 - (1.1 * omega) ** 2) * np.cos(1.1 * omega * t_np)) ** 2)
+    expected = np.mean(
+        ((omega**2 - (1.1 * omega) ** 2) * np.cos(1.1 * omega * t_np)) ** 2
+    )
 
     def residual_sum(x_fn, t, omega):
         x = x_fn(t)
@@ -234,13 +272,16 @@ def test_maximise_channel_message_hides_the_reachable_activation():
     linear, deep = ch05._maximise_test_models()
     optimum = [(linear.weight[c].norm() + linear.bias[c]).item() for c in (0, 2)]
     message = _message(
-        ch05.check_maximise_channel, lambda model, channel, size: 0.01 * torch.ones(size, size)
+        ch05.check_maximise_channel,
+        lambda model, channel, size: 0.01 * torch.ones(size, size),
     )
     _assert_no_leak(message, optimum)
 
 
 def test_layer_verdict_message_gives_no_count():
-    message = _message(ch06.check_layer_verdicts, dict.fromkeys(ch06.candidate_layers(), True))
+    message = _message(
+        ch06.check_layer_verdicts, dict.fromkeys(ch06.candidate_layers(), True)
+    )
     assert not re.search(r"\d+ of the \d+", message), message
 
 
@@ -264,7 +305,12 @@ def test_augmentation_study_message_hides_the_measured_accuracy():
 
 def test_oscillator_formula_message_hides_mass_and_omega():
     mass, omega = ch07._oscillator_parameters()
-    message = _message(ch07.check_oscillator_formula, lambda x, p: ch07.oscillator_energy(x, p), 1.0, omega)
+    message = _message(
+        ch07.check_oscillator_formula,
+        lambda x, p: ch07.oscillator_energy(x, p),
+        1.0,
+        omega,
+    )
     _assert_no_leak(message, [mass, omega])
     assert repr(mass) not in message and repr(omega) not in message
 
@@ -272,7 +318,8 @@ def test_oscillator_formula_message_hides_mass_and_omega():
 def test_sgns_message_hides_the_reference_loss():
     generator = torch.Generator().manual_seed(8_041)
     tensors = [
-        torch.randn(*shape, dtype=torch.float64, generator=generator) for shape in ((7, 4), (7, 4), (7, 5, 4))
+        torch.randn(*shape, dtype=torch.float64, generator=generator)
+        for shape in ((7, 4), (7, 4), (7, 5, 4))
     ]
     reference = ch08._reference_sgns(*tensors).item()
 

@@ -24,13 +24,17 @@ import pytest
 from ml4phys import data
 from ml4phys.data import loaders
 
-ALL_FILES = sorted(name for pair in loaders._FASHION_MNIST_FILES.values() for name in pair)
+ALL_FILES = sorted(
+    name for pair in loaders._FASHION_MNIST_FILES.values() for name in pair
+)
 
 
 def _idx_gz(array: np.ndarray) -> bytes:
     """A uint8 array as the bytes of a gzip-compressed IDX file."""
     assert array.dtype == np.uint8
-    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    header = (
+        bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    )
     return gzip.compress(header + array.tobytes(), mtime=0)
 
 
@@ -73,7 +77,9 @@ def mirror(monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     server = _Mirror()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     yield server
     server.shutdown()
@@ -99,8 +105,14 @@ def fashion(tmp_path, monkeypatch, mirror):
     """
     r = np.random.default_rng(17)
     arrays = {
-        "train": (r.integers(0, 256, (7, 28, 28), dtype=np.uint8), r.integers(0, 10, 7, dtype=np.uint8)),
-        "test": (r.integers(0, 256, (5, 28, 28), dtype=np.uint8), np.array([9, 0, 3, 3, 7], np.uint8)),
+        "train": (
+            r.integers(0, 256, (7, 28, 28), dtype=np.uint8),
+            r.integers(0, 10, 7, dtype=np.uint8),
+        ),
+        "test": (
+            r.integers(0, 256, (5, 28, 28), dtype=np.uint8),
+            np.array([9, 0, 3, 3, 7], np.uint8),
+        ),
     }
     gz = {}
     for split, (images, labels) in arrays.items():
@@ -108,12 +120,23 @@ def fashion(tmp_path, monkeypatch, mirror):
         gz[image_name], gz[label_name] = _idx_gz(images), _idx_gz(labels)
     for name, raw in gz.items():
         mirror.files[f"/good/{name}"] = raw
-        mirror.files[f"/bad/{name}"] = raw[:-1] + bytes([raw[-1] ^ 0xFF])  # one byte flipped
-    monkeypatch.setattr(loaders, "_FASHION_MNIST_SHA256", {name: (_sha256(raw),) for name, raw in gz.items()})
+        mirror.files[f"/bad/{name}"] = raw[:-1] + bytes(
+            [raw[-1] ^ 0xFF]
+        )  # one byte flipped
+    monkeypatch.setattr(
+        loaders,
+        "_FASHION_MNIST_SHA256",
+        {name: (_sha256(raw),) for name, raw in gz.items()},
+    )
     monkeypatch.setattr(loaders, "_FASHION_MNIST_URLS", (mirror.base + "good/",))
     monkeypatch.setattr(loaders, "_SYSTEM_DIRS", (tmp_path / "system",))
     monkeypatch.setenv("ML4PHYS_DATA", str(tmp_path / "data"))
-    for name in ("ML4PHYS_BUILD", "COLAB_RELEASE_TAG", "BINDER_SERVICE_HOST", "BINDER_REQUEST"):
+    for name in (
+        "ML4PHYS_BUILD",
+        "COLAB_RELEASE_TAG",
+        "BINDER_SERVICE_HOST",
+        "BINDER_REQUEST",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     return arrays, gz, tmp_path / "data" / "fashion-mnist"
@@ -129,7 +152,9 @@ def _files_in(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("explicit", [False, True])
-def test_download_fetches_both_splits_into_the_empty_data_folder(fashion, mirror, tmp_path, explicit):
+def test_download_fetches_both_splits_into_the_empty_data_folder(
+    fashion, mirror, tmp_path, explicit
+):
     arrays, gz, folder = fashion
     if explicit:
         folder = tmp_path / "my data"
@@ -142,12 +167,16 @@ def test_download_fetches_both_splits_into_the_empty_data_folder(fashion, mirror
     for name in ALL_FILES:
         assert _sha256((folder / name).read_bytes()) == _sha256(gz[name])
     test_names = loaders._FASHION_MNIST_FILES["test"]
-    assert mirror.requests[:2] == [f"/good/{name}" for name in test_names]  # the split asked for first
+    assert mirror.requests[:2] == [
+        f"/good/{name}" for name in test_names
+    ]  # the split asked for first
     assert sorted(mirror.requests) == sorted(f"/good/{name}" for name in ALL_FILES)
     if explicit:  # an explicit data_dir is where the files go, and nowhere else
         assert _files_in(tmp_path / "data" / "fashion-mnist") == []
     # The other split is there too: no second download.
-    train_images, train_y = data.load_fashion_mnist("train", data_dir=folder if explicit else None)
+    train_images, train_y = data.load_fashion_mnist(
+        "train", data_dir=folder if explicit else None
+    )
     np.testing.assert_array_equal(train_images, arrays["train"][0])
     np.testing.assert_array_equal(train_y, arrays["train"][1])
     assert len(mirror.requests) == 4
@@ -158,9 +187,13 @@ def test_download_fetches_both_splits_into_the_empty_data_folder(fashion, mirror
 # ----------------------------------------------------------------------------------------------
 
 
-def test_bad_bytes_from_the_first_mirror_never_get_the_final_name(fashion, mirror, monkeypatch):
+def test_bad_bytes_from_the_first_mirror_never_get_the_final_name(
+    fashion, mirror, monkeypatch
+):
     arrays, gz, folder = fashion
-    monkeypatch.setattr(loaders, "_FASHION_MNIST_URLS", (mirror.base + "bad/", mirror.base + "good/"))
+    monkeypatch.setattr(
+        loaders, "_FASHION_MNIST_URLS", (mirror.base + "bad/", mirror.base + "good/")
+    )
     installed = []
     real_install = loaders._install
 
@@ -174,7 +207,9 @@ def test_bad_bytes_from_the_first_mirror_never_get_the_final_name(fashion, mirro
     np.testing.assert_array_equal(y, arrays["train"][1])
     # Every file was asked of the bad mirror first, then of the good one ...
     for name in ALL_FILES:
-        assert mirror.requests.index(f"/bad/{name}") < mirror.requests.index(f"/good/{name}")
+        assert mirror.requests.index(f"/bad/{name}") < mirror.requests.index(
+            f"/good/{name}"
+        )
     # ... and only the good bytes ever reached the final name.
     assert sorted(installed) == sorted((name, _sha256(gz[name])) for name in ALL_FILES)
     assert _files_in(folder) == ALL_FILES
@@ -213,7 +248,9 @@ def test_other_split_failing_warns_and_keeps_none_of_its_files(fashion, mirror):
     messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     assert len(messages) == 1 and "train split could not be downloaded" in messages[0]
     assert caught[0].filename == __file__  # points at the caller
-    assert _files_in(folder) == sorted(loaders._FASHION_MNIST_FILES["test"])  # no lone train file
+    assert _files_in(folder) == sorted(
+        loaders._FASHION_MNIST_FILES["test"]
+    )  # no lone train file
 
 
 # ----------------------------------------------------------------------------------------------
@@ -236,10 +273,15 @@ def test_existing_user_files_are_not_overwritten(fashion, mirror):
     assert own.read_bytes() == b"my own notes, not Fashion-MNIST"
     after = kept.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert f"/good/{own.name}" not in mirror.requests and f"/good/{kept.name}" not in mirror.requests
+    assert (
+        f"/good/{own.name}" not in mirror.requests
+        and f"/good/{kept.name}" not in mirror.requests
+    )
     assert _files_in(folder) == ALL_FILES
     # The user's bad file is reported when it is read, not replaced.
-    with pytest.raises(ValueError, match=r"checksum mismatch for .*train-images-idx3-ubyte\.gz"):
+    with pytest.raises(
+        ValueError, match=r"checksum mismatch for .*train-images-idx3-ubyte\.gz"
+    ):
         data.load_fashion_mnist("train")
     assert own.read_bytes() == b"my own notes, not Fashion-MNIST"
 
@@ -266,7 +308,11 @@ def debian_machine(tmp_path, monkeypatch):
     marker = tmp_path / "debian_version"
     marker.write_text("12.5\n")
     monkeypatch.setattr(loaders, "_DEBIAN_MARKER", marker)
-    monkeypatch.setattr(loaders.shutil, "which", lambda cmd: "/usr/bin/apt-get" if cmd == "apt-get" else None)
+    monkeypatch.setattr(
+        loaders.shutil,
+        "which",
+        lambda cmd: "/usr/bin/apt-get" if cmd == "apt-get" else None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -278,7 +324,9 @@ def debian_machine(tmp_path, monkeypatch):
         ({"BINDER_REQUEST": "v2/gh/owner/repo/main"}, "binder"),
     ],
 )
-def test_platform_on_ubuntu_based_services(fashion, debian_machine, monkeypatch, env, expected):
+def test_platform_on_ubuntu_based_services(
+    fashion, debian_machine, monkeypatch, env, expected
+):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert loaders._platform() == expected
@@ -307,7 +355,9 @@ def test_missing_message_fits_the_platform(fashion, mirror, monkeypatch, platfor
     else:
         assert "apt" not in message.lower()
     # Everywhere: what to do about the download, with the mirrors and the folder.
-    assert "internet connection" in message and "call load_fashion_mnist again" in message
+    assert (
+        "internet connection" in message and "call load_fashion_mnist again" in message
+    )
     assert f"{mirror.base}missing/" in message and str(folder) in message
     assert all(name in message for name in ALL_FILES)
 
@@ -320,7 +370,9 @@ def test_colab_like_machine_never_hears_of_apt(fashion, debian_machine, monkeypa
         data.load_fashion_mnist("test")
     assert "apt" not in str(info.value).lower()
     monkeypatch.delenv("COLAB_RELEASE_TAG")
-    with pytest.raises(FileNotFoundError, match="sudo apt-get install dataset-fashion-mnist"):
+    with pytest.raises(
+        FileNotFoundError, match="sudo apt-get install dataset-fashion-mnist"
+    ):
         data.load_fashion_mnist("test")
 
 
@@ -331,7 +383,12 @@ def test_colab_like_machine_never_hears_of_apt(fashion, debian_machine, monkeypa
 
 @pytest.mark.parametrize(
     ("book_build", "progress", "shown"),
-    [(False, None, True), (True, None, False), (False, False, False), (True, True, True)],
+    [
+        (False, None, True),
+        (True, None, False),
+        (False, False, False),
+        (True, True, True),
+    ],
 )
 def test_progress_bar_quiet_in_the_book_build(
     fashion, mirror, monkeypatch, capsys, book_build, progress, shown

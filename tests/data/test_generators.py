@@ -25,7 +25,9 @@ GENERATORS = {
     "circle_points": lambda n, r: data.circle_points(n, r),
     "ring_points": lambda n, r: data.ring_points(n, r),
     "curve_data": lambda n, r: data.curve_data(n, r),
-    "gaussian_lorentzian_curves": lambda n, r: data.gaussian_lorentzian_curves(n, r, noise=0.05),
+    "gaussian_lorentzian_curves": lambda n, r: data.gaussian_lorentzian_curves(
+        n, r, noise=0.05
+    ),
     "circles_squares": lambda n, r: data.circles_squares(n, r, size=16, noise=0.1),
 }
 
@@ -99,7 +101,9 @@ def test_quadrant_labels_by_definition_and_balance():
     X, y = data.quadrant_points(4000, rng())
     x1, x2 = X[:, 0], X[:, 1]
     expected = np.select(
-        [(x1 >= 0) & (x2 >= 0), (x1 < 0) & (x2 >= 0), (x1 < 0) & (x2 < 0)], [0, 1, 2], default=3
+        [(x1 >= 0) & (x2 >= 0), (x1 < 0) & (x2 >= 0), (x1 < 0) & (x2 < 0)],
+        [0, 1, 2],
+        default=3,
     )
     np.testing.assert_array_equal(y, expected)
     np.testing.assert_array_equal(y % 2, (x1 * x2 < 0).astype(np.int64))
@@ -110,7 +114,9 @@ def test_quadrant_labels_by_definition_and_balance():
 def test_circle_points_labels_and_fraction():
     X, y = data.circle_points(8000, rng(), radius=0.6)
     r = np.hypot(X[:, 0].astype(np.float64), X[:, 1].astype(np.float64))
-    np.testing.assert_array_equal(y[np.abs(r - 0.6) > 1e-6], (r < 0.6)[np.abs(r - 0.6) > 1e-6])
+    np.testing.assert_array_equal(
+        y[np.abs(r - 0.6) > 1e-6], (r < 0.6)[np.abs(r - 0.6) > 1e-6]
+    )
     assert y.mean() == pytest.approx(np.pi * 0.6**2 / 4, abs=0.02)
 
 
@@ -220,7 +226,9 @@ def test_gaussian_and_lorentzian_have_the_same_fwhm_distribution():
     gauss, lorentz = fwhm[y == 0], fwhm[y == 1]
     assert gauss.mean() == pytest.approx(lorentz.mean(), abs=0.02)
     np.testing.assert_allclose(
-        np.quantile(gauss, [0.1, 0.5, 0.9]), np.quantile(lorentz, [0.1, 0.5, 0.9]), atol=0.04
+        np.quantile(gauss, [0.1, 0.5, 0.9]),
+        np.quantile(lorentz, [0.1, 0.5, 0.9]),
+        atol=0.04,
     )
     # ... while the shapes differ: the Lorentzian has heavier tails.
     assert (curves[y == 1] < 0.05).mean() < (curves[y == 0] < 0.05).mean() - 0.3
@@ -236,7 +244,9 @@ def test_gaussian_lorentzian_peak_height_and_noise():
 
 def test_gaussian_lorentzian_fwhm_range_argument():
     x = np.linspace(-1, 1, 401)
-    curves, _ = data.gaussian_lorentzian_curves(20, rng(), n_points=401, fwhm_range=(0.3, 0.31))
+    curves, _ = data.gaussian_lorentzian_curves(
+        20, rng(), n_points=401, fwhm_range=(0.3, 0.31)
+    )
     fwhm = [_measured_fwhm(x, c.astype(np.float64)) for c in curves]
     np.testing.assert_allclose(fwhm, 0.305, atol=0.01)
 
@@ -268,7 +278,8 @@ def test_circles_squares_mean_brightness_does_not_separate_classes():
     images, y = data.circles_squares(2000, rng(1), size=32)
     brightness = images.mean(axis=(1, 2))
     best = max(
-        max(np.mean((brightness > t) == y), np.mean((brightness <= t) == y)) for t in np.unique(brightness)
+        max(np.mean((brightness > t) == y), np.mean((brightness <= t) == y))
+        for t in np.unique(brightness)
     )
     assert best < 0.6
 
@@ -289,7 +300,13 @@ def test_circles_squares_noise():
 @pytest.mark.parametrize("name", sorted(GENERATORS))
 @pytest.mark.parametrize(
     ("n", "error"),
-    [(0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError), ("10", TypeError)],
+    [
+        (0, ValueError),
+        (-3, ValueError),
+        (2.5, TypeError),
+        (True, TypeError),
+        ("10", TypeError),
+    ],
 )
 def test_bad_n(name, n, error):
     with pytest.raises(error, match="n must be"):
@@ -310,24 +327,52 @@ def test_bad_rng(name, bad_rng):
         (lambda: data.xor_points(10, rng(), noise="a"), TypeError, "noise"),
         (lambda: data.xor_points(10, rng(), noise=float("nan")), ValueError, "finite"),
         (lambda: data.circle_points(10, rng(), radius=0.0), ValueError, "radius"),
-        (lambda: data.ring_points(10, rng(), r_inner=0.7, r_outer=0.3), ValueError, "r_inner"),
+        (
+            lambda: data.ring_points(10, rng(), r_inner=0.7, r_outer=0.3),
+            ValueError,
+            "r_inner",
+        ),
         (lambda: data.ring_points(10, rng(), r_inner=-0.1), ValueError, "r_inner"),
         (lambda: data.curve_data(10, rng(), f="sin"), TypeError, "callable"),
         (lambda: data.curve_data(10, rng(), f=lambda x: x[:3]), ValueError, "shape"),
         (lambda: data.curve_data(10, rng(), x_range=(1.0, 1.0)), ValueError, "x_range"),
         (lambda: data.curve_data(10, rng(), x_range=3.0), TypeError, "x_range"),
         (lambda: data.curve_data(10, rng(), noise=-1.0), ValueError, "noise"),
-        (lambda: data.gaussian_lorentzian_curves(10, rng(), n_points=4), ValueError, "n_points"),
-        (lambda: data.gaussian_lorentzian_curves(10, rng(), n_points=64.0), TypeError, "n_points"),
-        (lambda: data.gaussian_lorentzian_curves(10, rng(), noise=-1), ValueError, "noise"),
-        (lambda: data.gaussian_lorentzian_curves(10, rng(), fwhm_range=(0.5, 0.2)), ValueError, "fwhm_range"),
-        (lambda: data.gaussian_lorentzian_curves(10, rng(), fwhm_range=(0.0, 0.2)), ValueError, "fwhm_range"),
+        (
+            lambda: data.gaussian_lorentzian_curves(10, rng(), n_points=4),
+            ValueError,
+            "n_points",
+        ),
+        (
+            lambda: data.gaussian_lorentzian_curves(10, rng(), n_points=64.0),
+            TypeError,
+            "n_points",
+        ),
+        (
+            lambda: data.gaussian_lorentzian_curves(10, rng(), noise=-1),
+            ValueError,
+            "noise",
+        ),
+        (
+            lambda: data.gaussian_lorentzian_curves(10, rng(), fwhm_range=(0.5, 0.2)),
+            ValueError,
+            "fwhm_range",
+        ),
+        (
+            lambda: data.gaussian_lorentzian_curves(10, rng(), fwhm_range=(0.0, 0.2)),
+            ValueError,
+            "fwhm_range",
+        ),
         (lambda: data.circles_squares(10, rng(), size=8), ValueError, "size"),
         (lambda: data.circles_squares(10, rng(), size=32.0), TypeError, "size"),
         (lambda: data.circles_squares(10, rng(), noise=-0.5), ValueError, "noise"),
         (lambda: data.image_grid(0), ValueError, "n_pixels"),
         (lambda: data.image_grid(2.0), TypeError, "n_pixels"),
-        (lambda: data.load_fashion_mnist("validation"), ValueError, "'train' or 'test'"),
+        (
+            lambda: data.load_fashion_mnist("validation"),
+            ValueError,
+            "'train' or 'test'",
+        ),
         (lambda: data.load_fashion_mnist(0), TypeError, "split"),
     ],
 )
@@ -345,7 +390,10 @@ def test_circles_to_squares_shapes_dtypes_values_and_determinism():
     inputs, targets = data.circles_to_squares(20, rng(3), size=24)
     assert inputs.shape == targets.shape == (20, 24, 24)
     assert inputs.dtype == targets.dtype == np.float32
-    assert set(np.unique(inputs)) <= {0.0, 1.0} and set(np.unique(targets)) <= {0.0, 1.0}
+    assert set(np.unique(inputs)) <= {0.0, 1.0} and set(np.unique(targets)) <= {
+        0.0,
+        1.0,
+    }
     again = data.circles_to_squares(20, rng(3), size=24)
     np.testing.assert_array_equal(inputs, again[0])
     np.testing.assert_array_equal(targets, again[1])
@@ -357,19 +405,25 @@ def test_circles_to_squares_discs_lie_inside_their_squares():
     assert np.all(targets[inputs == 1] == 1)
     assert np.all(inputs.sum(axis=(1, 2)) > 0)
     ratio = targets.sum() / inputs.sum()
-    assert 1.1 < ratio < 4 / np.pi + 0.15  # squares are larger, by ~4/pi without overlaps
+    assert (
+        1.1 < ratio < 4 / np.pi + 0.15
+    )  # squares are larger, by ~4/pi without overlaps
 
 
 def test_circles_to_squares_single_shape_geometry():
     """One disc per image: same centre of mass; the target is the disc's bounding square."""
-    inputs, targets = data.circles_to_squares(300, rng(6), size=32, n_shapes=(1, 1), radius=(3.0, 6.0))
+    inputs, targets = data.circles_to_squares(
+        300, rng(6), size=32, n_shapes=(1, 1), radius=(3.0, 6.0)
+    )
     ii, jj = np.meshgrid(np.arange(32), np.arange(32), indexing="ij")
     for image, target in zip(inputs, targets):
         centre_in = np.array([(ii * image).sum(), (jj * image).sum()]) / image.sum()
         centre_out = np.array([(ii * target).sum(), (jj * target).sum()]) / target.sum()
         np.testing.assert_allclose(centre_in, centre_out, atol=0.5)
         rows, cols = np.nonzero(target)
-        assert target.sum() == (np.ptp(rows) + 1) * (np.ptp(cols) + 1)  # a filled rectangle ...
+        assert target.sum() == (np.ptp(rows) + 1) * (
+            np.ptp(cols) + 1
+        )  # a filled rectangle ...
         assert abs(np.ptp(rows) - np.ptp(cols)) <= 1  # ... that is a square ...
         rows_in, cols_in = np.nonzero(image)
         assert np.ptp(rows) - np.ptp(rows_in) in (0, 1, 2)  # ... as wide as the disc
@@ -379,7 +433,9 @@ def test_circles_to_squares_single_shape_geometry():
 def test_circles_to_squares_number_of_shapes_and_noise():
     from scipy.ndimage import label
 
-    inputs, targets = data.circles_to_squares(100, rng(7), size=64, n_shapes=(2, 3), radius=(2.0, 3.0))
+    inputs, targets = data.circles_to_squares(
+        100, rng(7), size=64, n_shapes=(2, 3), radius=(2.0, 3.0)
+    )
     counts = np.array([label(image)[1] for image in inputs])
     assert counts.max() <= 3 and counts.min() >= 1 and np.mean(counts >= 2) > 0.8
     noisy, clean_targets = data.circles_to_squares(50, rng(8), noise=0.2)

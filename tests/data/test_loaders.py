@@ -76,7 +76,9 @@ def no_fashion_anywhere(tmp_path, monkeypatch):
     monkeypatch.setenv("ML4PHYS_DATA", str(tmp_path / "ml4phys_data"))
     monkeypatch.delenv("ML4PHYS_BUILD", raising=False)
     base = _unreachable_base()
-    monkeypatch.setattr(loaders, "_FASHION_MNIST_URLS", (base + "first/", base + "second/"))
+    monkeypatch.setattr(
+        loaders, "_FASHION_MNIST_URLS", (base + "first/", base + "second/")
+    )
     return tmp_path
 
 
@@ -85,8 +87,14 @@ def fake_fashion(tmp_path, no_fashion_anywhere, monkeypatch):
     """Small synthetic Fashion-MNIST files in tmp_path/src, their checksums patched in."""
     r = rng(11)
     arrays = {
-        "train": (r.integers(0, 256, (6, 28, 28), dtype=np.uint8), np.arange(6, dtype=np.uint8)),
-        "test": (r.integers(0, 256, (4, 28, 28), dtype=np.uint8), np.array([9, 0, 3, 3], np.uint8)),
+        "train": (
+            r.integers(0, 256, (6, 28, 28), dtype=np.uint8),
+            np.arange(6, dtype=np.uint8),
+        ),
+        "test": (
+            r.integers(0, 256, (4, 28, 28), dtype=np.uint8),
+            np.array([9, 0, 3, 3], np.uint8),
+        ),
     }
     folder = tmp_path / "src"
     sums = {}
@@ -140,7 +148,8 @@ def test_load_from_environment_and_parent_folder(fake_fashion, tmp_path, monkeyp
     np.testing.assert_array_equal(data.load_fashion_mnist("test")[1], arrays["test"][1])
     # data_dir may also be the parent of a fashion-mnist/ folder.
     np.testing.assert_array_equal(
-        data.load_fashion_mnist("train", data_dir=tmp_path / "env")[0], arrays["train"][0]
+        data.load_fashion_mnist("train", data_dir=tmp_path / "env")[0],
+        arrays["train"][0],
     )
 
 
@@ -149,10 +158,14 @@ def test_load_from_system_folder(fake_fashion, monkeypatch, tmp_path):
     monkeypatch.setattr(loaders, "_SYSTEM_DIRS", (folder,))
     monkeypatch.delenv("ML4PHYS_DATA")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # nothing in ~/.cache/ml4phys
-    np.testing.assert_array_equal(data.load_fashion_mnist("train")[1], arrays["train"][1])
+    np.testing.assert_array_equal(
+        data.load_fashion_mnist("train")[1], arrays["train"][1]
+    )
 
 
-def test_environment_folder_without_the_files_warns_naming_both(fake_fashion, monkeypatch, tmp_path):
+def test_environment_folder_without_the_files_warns_naming_both(
+    fake_fashion, monkeypatch, tmp_path
+):
     # ML4PHYS_DATA names a folder without the files: the (identical, checksum-verified)
     # system copy is used, but not without saying so.
     folder, arrays = fake_fashion
@@ -161,7 +174,10 @@ def test_environment_folder_without_the_files_warns_naming_both(fake_fashion, mo
         _, y = data.load_fashion_mnist("train")
     np.testing.assert_array_equal(y, arrays["train"][1])
     message = str(record[0].message)
-    assert str(tmp_path / "ml4phys_data" / "fashion-mnist") in message and str(folder) in message
+    assert (
+        str(tmp_path / "ml4phys_data" / "fashion-mnist") in message
+        and str(folder) in message
+    )
 
 
 @pytest.mark.parametrize("where", ["system", "environment"])
@@ -181,15 +197,21 @@ def test_explicit_data_dir_without_the_files_fails_instead_of_reading_another_co
     assert str(folder) not in message  # only the folder asked for was searched
 
 
-def test_download_into_explicit_data_dir_even_when_a_copy_is_elsewhere(fake_fashion, monkeypatch, tmp_path):
+def test_download_into_explicit_data_dir_even_when_a_copy_is_elsewhere(
+    fake_fashion, monkeypatch, tmp_path
+):
     folder, arrays = fake_fashion
     monkeypatch.setattr(loaders, "_SYSTEM_DIRS", (folder,))
     monkeypatch.setattr(
         loaders,
         "_download",
-        lambda url, dest, progress=False: shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest),
+        lambda url, dest, progress=False: shutil.copyfile(
+            folder / url.rsplit("/", 1)[-1], dest
+        ),
     )
-    _, y = data.load_fashion_mnist("test", data_dir=tmp_path / "mine")  # downloads by default
+    _, y = data.load_fashion_mnist(
+        "test", data_dir=tmp_path / "mine"
+    )  # downloads by default
     np.testing.assert_array_equal(y, arrays["test"][1])
     assert (tmp_path / "mine" / "t10k-images-idx3-ubyte.gz").is_file()
     assert (tmp_path / "mine" / "train-images-idx3-ubyte.gz").is_file()  # both splits
@@ -208,7 +230,9 @@ def test_checksum_mismatch_names_the_file(fake_fashion, monkeypatch):
     sums = dict(loaders._FASHION_MNIST_SHA256)
     sums["t10k-labels-idx1-ubyte.gz"] = ("0" * 64,)
     monkeypatch.setattr(loaders, "_FASHION_MNIST_SHA256", sums)
-    with pytest.raises(ValueError, match=r"checksum mismatch.*t10k-labels-idx1-ubyte\.gz"):
+    with pytest.raises(
+        ValueError, match=r"checksum mismatch.*t10k-labels-idx1-ubyte\.gz"
+    ):
         data.load_fashion_mnist("test", data_dir=folder)
 
 
@@ -216,13 +240,17 @@ def test_wrong_image_dimensions_and_label_count(fake_fashion, monkeypatch):
     folder, _ = fake_fashion
     sums = dict(loaders._FASHION_MNIST_SHA256)
     sums["t10k-images-idx3-ubyte.gz"] = (
-        _write_idx_gz(folder / "t10k-images-idx3-ubyte.gz", np.zeros((4, 5, 5), np.uint8)),
+        _write_idx_gz(
+            folder / "t10k-images-idx3-ubyte.gz", np.zeros((4, 5, 5), np.uint8)
+        ),
     )
     monkeypatch.setattr(loaders, "_FASHION_MNIST_SHA256", sums)
     with pytest.raises(ValueError, match=r"\(n, 28, 28\)"):
         data.load_fashion_mnist("test", data_dir=folder)
     sums["t10k-images-idx3-ubyte.gz"] = (
-        _write_idx_gz(folder / "t10k-images-idx3-ubyte.gz", np.zeros((3, 28, 28), np.uint8)),
+        _write_idx_gz(
+            folder / "t10k-images-idx3-ubyte.gz", np.zeros((3, 28, 28), np.uint8)
+        ),
     )
     with pytest.raises(ValueError, match="3 images but 4 labels"):
         data.load_fashion_mnist("test", data_dir=folder)
@@ -253,10 +281,17 @@ def test_download_fetches_into_data_dir(fake_fashion, tmp_path, monkeypatch):
     np.testing.assert_array_equal(images, arrays["test"][0])
     np.testing.assert_array_equal(y, arrays["test"][1])
     target = tmp_path / "ml4phys_data" / "fashion-mnist"
-    assert sorted(p.name for p in target.iterdir()) == sorted(loaders._FASHION_MNIST_SHA256)
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        loaders._FASHION_MNIST_SHA256
+    )
     first_mirror = loaders._FASHION_MNIST_URLS[0]
-    in_order = [*loaders._FASHION_MNIST_FILES["test"], *loaders._FASHION_MNIST_FILES["train"]]
-    assert fetched == [first_mirror + name for name in in_order]  # the split asked for first
+    in_order = [
+        *loaders._FASHION_MNIST_FILES["test"],
+        *loaders._FASHION_MNIST_FILES["train"],
+    ]
+    assert fetched == [
+        first_mirror + name for name in in_order
+    ]  # the split asked for first
     # Now present: later calls, for either split, read the files without downloading.
     data.load_fashion_mnist("test", download=True)
     data.load_fashion_mnist("train")
@@ -272,7 +307,9 @@ def test_download_falls_back_to_the_next_mirror(fake_fashion, tmp_path, monkeypa
         shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest)
 
     monkeypatch.setattr(loaders, "_download", flaky_download)
-    _, y = data.load_fashion_mnist("test", data_dir=tmp_path / "explicit", download=True)
+    _, y = data.load_fashion_mnist(
+        "test", data_dir=tmp_path / "explicit", download=True
+    )
     np.testing.assert_array_equal(y, arrays["test"][1])
     assert (tmp_path / "explicit" / "t10k-labels-idx1-ubyte.gz").is_file()
 
@@ -294,12 +331,16 @@ def test_download_with_wrong_checksum_everywhere_names_every_source_and_keeps_no
     assert "apt-get install" in message  # still the how-to message
     for base in loaders._FASHION_MNIST_URLS:
         assert f"{base}t10k-images-idx3-ubyte.gz: checksum mismatch" in message
-    assert tried == [base + "t10k-images-idx3-ubyte.gz" for base in loaders._FASHION_MNIST_URLS]
+    assert tried == [
+        base + "t10k-images-idx3-ubyte.gz" for base in loaders._FASHION_MNIST_URLS
+    ]
     target = tmp_path / "ml4phys_data" / "fashion-mnist"
     assert list(target.iterdir()) == []
 
 
-def test_download_with_wrong_checksum_tries_the_next_mirror(fake_fashion, tmp_path, monkeypatch):
+def test_download_with_wrong_checksum_tries_the_next_mirror(
+    fake_fashion, tmp_path, monkeypatch
+):
     folder, arrays = fake_fashion
     tried = []
 
@@ -316,10 +357,14 @@ def test_download_with_wrong_checksum_tries_the_next_mirror(fake_fashion, tmp_pa
     np.testing.assert_array_equal(y, arrays["test"][1])
     assert len(tried) == 8  # the four files of both splits, each from both mirrors
     target = tmp_path / "ml4phys_data" / "fashion-mnist"
-    assert sorted(p.name for p in target.iterdir()) == sorted(loaders._FASHION_MNIST_SHA256)
+    assert sorted(p.name for p in target.iterdir()) == sorted(
+        loaders._FASHION_MNIST_SHA256
+    )
 
 
-def test_download_failing_for_the_second_file_keeps_nothing(fake_fashion, tmp_path, monkeypatch):
+def test_download_failing_for_the_second_file_keeps_nothing(
+    fake_fashion, tmp_path, monkeypatch
+):
     folder, _ = fake_fashion
     mirrors = loaders._FASHION_MNIST_URLS
 
@@ -327,7 +372,9 @@ def test_download_failing_for_the_second_file_keeps_nothing(fake_fashion, tmp_pa
         if "labels" in url:
             if url.startswith(mirrors[0]):
                 raise urllib.error.URLError("no route to host")
-            dest.write_bytes(b"truncated")  # a half-written file, then the connection drops
+            dest.write_bytes(
+                b"truncated"
+            )  # a half-written file, then the connection drops
             raise ConnectionResetError("connection reset by peer")
         shutil.copyfile(folder / url.rsplit("/", 1)[-1], dest)
 
@@ -341,7 +388,9 @@ def test_download_failing_for_the_second_file_keeps_nothing(fake_fashion, tmp_pa
     assert list((tmp_path / "ml4phys_data" / "fashion-mnist").iterdir()) == []
 
 
-def test_download_interrupted_leaves_no_partial_file(fake_fashion, tmp_path, monkeypatch):
+def test_download_interrupted_leaves_no_partial_file(
+    fake_fashion, tmp_path, monkeypatch
+):
     def interrupted(url: str, dest: Path, progress: bool = False) -> None:
         dest.write_bytes(b"half")
         raise KeyboardInterrupt
@@ -378,7 +427,9 @@ def test_download_offline_gives_the_how_to_message(no_fashion_anywhere, monkeypa
 
     monkeypatch.setattr(loaders, "_download", offline)
     monkeypatch.setattr(loaders, "_platform", lambda: "debian")
-    with pytest.raises(FileNotFoundError, match="(?s)apt-get install.*network is unreachable"):
+    with pytest.raises(
+        FileNotFoundError, match="(?s)apt-get install.*network is unreachable"
+    ):
         data.load_fashion_mnist("train")  # downloads by default
 
 
@@ -395,7 +446,9 @@ def test_data_dir_default_and_override(tmp_path, monkeypatch):
 def test_real_download_function_copies_a_url(tmp_path):
     source = tmp_path / "source.bin"
     source.write_bytes(bytes(range(256)) * 5000)  # more than one read chunk
-    loaders._download(source.as_uri(), tmp_path / "copy.bin")  # file:// needs no network
+    loaders._download(
+        source.as_uri(), tmp_path / "copy.bin"
+    )  # file:// needs no network
     assert (tmp_path / "copy.bin").read_bytes() == source.read_bytes()
 
 

@@ -17,7 +17,10 @@ def test_tokenizer_round_trip_and_errors():
     assert ids.dtype == torch.long and ids.tolist() == [3, 7, 10, 8, 5, 11, 1, 2, 2]
     assert tok.decode(ids) == "37+85=122"
     batch = tok.encode_batch(["01+02=003", "99+99=198"])
-    assert batch.shape == (2, 9) and tok.decode_batch(batch) == ["01+02=003", "99+99=198"]
+    assert batch.shape == (2, 9) and tok.decode_batch(batch) == [
+        "01+02=003",
+        "99+99=198",
+    ]
     with pytest.raises(ValueError):
         tok.encode("3*4")
     with pytest.raises(ValueError):
@@ -43,7 +46,9 @@ def test_addition_problems_are_correct():
 def test_format_and_scoring():
     assert data.format_addition(np.array([[7, 85]])) == ["07+85=092"]
     assert data.format_addition(np.array([[7, 85]]), with_answer=False) == ["07+85="]
-    scores = data.addition_correct(["07+85=092", "07+85=093", "07+85=92", "07=85+092", "0a+85=092"])
+    scores = data.addition_correct(
+        ["07+85=092", "07+85=093", "07+85=92", "07=85+092", "0a+85=092"]
+    )
     assert scores.tolist() == [True, False, False, False, False]
     with pytest.raises(ValueError):
         data.format_addition(np.array([[100, 1]]))
@@ -78,12 +83,17 @@ def test_ising_chain_matches_boltzmann_exactly():
     spins = ising.ising_chain(n, length, beta_j, np.random.default_rng(6))
     codes = ((spins + 1) // 2) @ (2 ** np.arange(length))
     counts = np.bincount(codes, minlength=2**length)
-    states = np.array([[(c >> i) & 1 for i in range(length)] for c in range(2**length)]) * 2 - 1
+    states = (
+        np.array([[(c >> i) & 1 for i in range(length)] for c in range(2**length)]) * 2
+        - 1
+    )
     weights = np.exp(beta_j * np.sum(states[:, :-1] * states[:, 1:], axis=1))
     expected = n * weights / weights.sum()
     from scipy.stats import chi2
 
-    assert ((counts - expected) ** 2 / expected).sum() < chi2.ppf(0.999, df=2**length - 1)
+    assert ((counts - expected) ** 2 / expected).sum() < chi2.ppf(
+        0.999, df=2**length - 1
+    )
 
 
 def test_ising_validation():

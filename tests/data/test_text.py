@@ -31,14 +31,23 @@ def test_skipgram_pairs_window():
     vocab = data.build_vocab([["a", "b", "c", "d"]])
     pairs = data.skipgram_pairs([["a", "b", "c", "d"]], vocab, window=1)
     decoded = {(vocab.words[i], vocab.words[j]) for i, j in pairs}
-    assert decoded == {("a", "b"), ("b", "a"), ("b", "c"), ("c", "b"), ("c", "d"), ("d", "c")}
+    assert decoded == {
+        ("a", "b"),
+        ("b", "a"),
+        ("b", "c"),
+        ("c", "b"),
+        ("c", "d"),
+        ("d", "c"),
+    }
     assert len(data.skipgram_pairs([["a", "b", "c", "d"]], vocab, window=3)) == 12
 
 
 def test_skipgram_subsampling_thins_frequent_words():
     corpus = [["the", "x"]] * 500 + [["the", "y"]] * 500 + [["z", "w"]] * 10
     vocab = data.build_vocab(corpus)
-    pairs = data.skipgram_pairs(corpus, vocab, window=1, subsample=1e-2, rng=np.random.default_rng(0))
+    pairs = data.skipgram_pairs(
+        corpus, vocab, window=1, subsample=1e-2, rng=np.random.default_rng(0)
+    )
     centres = np.bincount(pairs[:, 0], minlength=len(vocab))
     assert centres[vocab.index["the"]] < 0.2 * 1000
     assert centres[vocab.index["z"]] == 10  # rare words are kept

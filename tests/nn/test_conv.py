@@ -31,11 +31,17 @@ def test_output_size_matches_torch_conv_and_pool(n, k, stride, padding, dilation
             conv.conv_output_size(n, k, stride, padding, dilation)
         return
     expected = F.conv1d(
-        torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=stride, padding=padding, dilation=dilation
+        torch.zeros(1, 1, n),
+        torch.zeros(1, 1, k),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
     ).shape[-1]
     assert conv.conv_output_size(n, k, stride, padding, dilation) == expected
     if padding <= k // 2 and dilation == 1:  # torch's pooling only allows small padding
-        pooled = F.max_pool1d(torch.zeros(1, 1, n), k, stride=stride, padding=padding).shape[-1]
+        pooled = F.max_pool1d(
+            torch.zeros(1, 1, n), k, stride=stride, padding=padding
+        ).shape[-1]
         assert conv.conv_output_size(n, k, stride, padding) == pooled
 
 
@@ -59,7 +65,9 @@ def test_output_size_validates(kwargs, error):
 # ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("stride", "padding", "k"), [(1, 0, 3), (2, 1, 3), (3, 2, 4), (1, 2, 5), (2, 0, 1)])
+@pytest.mark.parametrize(
+    ("stride", "padding", "k"), [(1, 0, 3), (2, 1, 3), (3, 2, 4), (1, 2, 5), (2, 0, 1)]
+)
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_conv1d_matches_torch(stride, padding, k, with_bias):
     r = rng(1)
@@ -79,7 +87,8 @@ def test_conv1d_matches_torch(stride, padding, k, with_bias):
 
 
 @pytest.mark.parametrize(
-    ("stride", "padding", "k_h", "k_w"), [(1, 0, 3, 3), (2, 1, 3, 3), (1, 2, 5, 3), (3, 1, 2, 4)]
+    ("stride", "padding", "k_h", "k_w"),
+    [(1, 0, 3, 3), (2, 1, 3, 3), (1, 2, 5, 3), (3, 1, 2, 4)],
 )
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_conv2d_matches_torch(stride, padding, k_h, k_w, with_bias):
@@ -136,7 +145,9 @@ def test_periodic_conv_commutes_with_periodic_shifts_exactly(kernel_size, shifts
     y_of_shifted = layer(torch.roll(x, shifts, dims=(-2, -1)))
     shifted_y = torch.roll(layer(x), shifts, dims=(-2, -1))
     assert y_of_shifted.shape == (4, 3, 8, 10)
-    assert torch.equal(y_of_shifted, shifted_y) or torch.allclose(y_of_shifted, shifted_y, atol=1e-13)
+    assert torch.equal(y_of_shifted, shifted_y) or torch.allclose(
+        y_of_shifted, shifted_y, atol=1e-13
+    )
 
 
 def test_periodic_conv_matches_torch_circular_padding_and_differs_from_zero_padding():
@@ -205,7 +216,9 @@ def test_inception_block_shapes_and_all_branches_used():
     y.sum().backward()
     for branch in (block.branch1, block.branch3, block.branch5, block.branch_pool):
         grads = [p.grad for p in branch.parameters()]
-        assert all(g is not None for g in grads) and any(g.abs().sum() > 0 for g in grads)
+        assert all(g is not None for g in grads) and any(
+            g.abs().sum() > 0 for g in grads
+        )
 
 
 # ----------------------------------------------------------------------------------------
@@ -213,7 +226,9 @@ def test_inception_block_shapes_and_all_branches_used():
 # ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("depth", "size"), [(1, (6, 8)), (2, (16, 16)), (2, (12, 20)), (3, (24, 32))])
+@pytest.mark.parametrize(
+    ("depth", "size"), [(1, (6, 8)), (2, (16, 16)), (2, (12, 20)), (3, (24, 32))]
+)
 @pytest.mark.parametrize(("c_in", "c_out"), [(1, 1), (3, 2)])
 def test_unet_output_shape(depth, size, c_in, c_out):
     model = conv.UNet(c_in, c_out, base_channels=4, depth=depth)
@@ -231,7 +246,9 @@ def test_unet_skip_connection_carries_information_past_the_bottleneck():
     torch.manual_seed(0)
     model = conv.UNet(1, 1, base_channels=4, depth=2).eval()
     # Cut the bottleneck: its output is replaced by zeros. Only the skips can carry the input.
-    model.bottleneck.register_forward_hook(lambda module, inputs, output: torch.zeros_like(output))
+    model.bottleneck.register_forward_hook(
+        lambda module, inputs, output: torch.zeros_like(output)
+    )
     x1, x2 = torch.randn(2, 1, 1, 16, 16)
     with torch.no_grad():
         y1, y2 = model(x1), model(x2)

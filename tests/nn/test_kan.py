@@ -31,7 +31,9 @@ def test_basis_matches_scipy_design_matrix(G, k):
 
 
 def test_basis_matches_scipy_with_repeated_knots():
-    t = torch.tensor([0, 0, 0, 0, 0.3, 0.5, 0.5, 0.9, 1, 1, 1, 1.0], dtype=torch.float64)
+    t = torch.tensor(
+        [0, 0, 0, 0, 0.3, 0.5, 0.5, 0.9, 1, 1, 1, 1.0], dtype=torch.float64
+    )
     x = torch.from_numpy(np.random.default_rng(1).uniform(0, 1, 100))
     B = kan.bspline_basis(x, t, 3)
     reference = BSpline.design_matrix(x.numpy(), t.numpy(), 3).toarray()
@@ -56,17 +58,23 @@ def test_partition_of_unity_and_local_support():
     np.testing.assert_allclose(B.sum(dim=1).numpy(), 1.0, atol=1e-12)
     assert bool((B >= 0).all())
     assert int((B > 0).sum(dim=1).max()) == k + 1  # at most k + 1 splines overlap
-    outside = kan.bspline_basis(torch.tensor([-1.2, 1.2], dtype=torch.float64), t, k).sum(dim=1)
+    outside = kan.bspline_basis(
+        torch.tensor([-1.2, 1.2], dtype=torch.float64), t, k
+    ).sum(dim=1)
     assert bool((outside < 1 - 1e-3).all())  # the sum drops outside the grid
 
 
 def test_basis_per_input_grids():
-    grids = torch.stack([kan.uniform_knots(4, 2, (0, 1)), kan.uniform_knots(4, 2, (-3, 5))])
+    grids = torch.stack(
+        [kan.uniform_knots(4, 2, (0, 1)), kan.uniform_knots(4, 2, (-3, 5))]
+    )
     x = torch.tensor([[0.2, -1.0], [0.9, 4.0]], dtype=torch.float64)
     B = kan.bspline_basis(x, grids, 2)
     assert B.shape == (2, 2, 6)
     for d in range(2):
-        reference = BSpline.design_matrix(x[:, d].numpy(), grids[d].numpy(), 2).toarray()
+        reference = BSpline.design_matrix(
+            x[:, d].numpy(), grids[d].numpy(), 2
+        ).toarray()
         np.testing.assert_allclose(B[:, d].numpy(), reference, atol=1e-12)
 
 
@@ -91,7 +99,11 @@ def test_basis_validation():
 
 def _random_layer(n_in=3, n_out=2, seed=0, dtype=torch.float64):
     layer = kan.KANLayer(
-        n_in, n_out, grid_size=4, spline_order=3, generator=torch.Generator().manual_seed(seed)
+        n_in,
+        n_out,
+        grid_size=4,
+        spline_order=3,
+        generator=torch.Generator().manual_seed(seed),
     ).to(dtype)
     with torch.no_grad():
         layer.spline_weight.uniform_(0.5, 1.5)
@@ -111,20 +123,26 @@ def test_layer_output_equals_explicit_sum_over_edges():
             spline = BSpline(t, layer.coef[j, i].detach().numpy(), 3, extrapolate=False)
             xi = x[:, i].numpy()
             silu = xi / (1 + np.exp(-xi))
-            expected[:, j] += layer.base_weight[j, i].item() * silu + layer.spline_weight[
+            expected[:, j] += layer.base_weight[
                 j, i
-            ].item() * spline(xi)
+            ].item() * silu + layer.spline_weight[j, i].item() * spline(xi)
     np.testing.assert_allclose(y.detach().numpy(), expected, atol=1e-10)
-    np.testing.assert_allclose(layer.edge_values(x).sum(-1).detach().numpy(), expected, atol=1e-10)
+    np.testing.assert_allclose(
+        layer.edge_values(x).sum(-1).detach().numpy(), expected, atol=1e-10
+    )
 
 
 def test_gradients_match_finite_differences():
     layer = _random_layer()
-    x = torch.from_numpy(np.random.default_rng(2).uniform(-0.95, 0.95, (6, 3))).requires_grad_()
+    x = torch.from_numpy(
+        np.random.default_rng(2).uniform(-0.95, 0.95, (6, 3))
+    ).requires_grad_()
     params = (layer.base_weight, layer.spline_weight, layer.coef)
 
     def f(x, wb, ws, c):
-        layer.base_weight, layer.spline_weight, layer.coef = (torch.nn.Parameter(v) for v in (wb, ws, c))
+        layer.base_weight, layer.spline_weight, layer.coef = (
+            torch.nn.Parameter(v) for v in (wb, ws, c)
+        )
         return layer(x)
 
     def g(x, wb, ws, c):
@@ -146,7 +164,10 @@ def test_gradients_match_finite_differences():
             layer.coef[j, i, m] -= 2 * eps
             down = layer(x).pow(2).sum()
             layer.coef[j, i, m] += eps
-            assert abs((up - down).item() / (2 * eps) - layer.coef.grad[j, i, m].item()) < 1e-6
+            assert (
+                abs((up - down).item() / (2 * eps) - layer.coef.grad[j, i, m].item())
+                < 1e-6
+            )
 
 
 def test_fit_edges_reproduces_a_known_cubic_spline():
@@ -157,29 +178,39 @@ def test_fit_edges_reproduces_a_known_cubic_spline():
     x = torch.from_numpy(rng.uniform(-1, 1, (300, 1)))
     silu = torch.nn.functional.silu(x)
     target = (
-        layer.base_weight.detach() * silu + torch.from_numpy(spline(x.numpy())) * layer.spline_weight.detach()
+        layer.base_weight.detach() * silu
+        + torch.from_numpy(spline(x.numpy())) * layer.spline_weight.detach()
     )
     layer.fit_edges(x, target[:, :, None], ridge=0.0)
     np.testing.assert_allclose(layer.coef.detach()[0, 0].numpy(), c_true, atol=1e-6)
     x_new = torch.linspace(-1, 1, 50, dtype=torch.float64)[:, None]
-    expected = layer.base_weight.item() * torch.nn.functional.silu(x_new) + torch.from_numpy(
-        spline(x_new.numpy())
+    expected = layer.base_weight.item() * torch.nn.functional.silu(
+        x_new
+    ) + torch.from_numpy(spline(x_new.numpy()))
+    np.testing.assert_allclose(
+        layer(x_new).detach().numpy(), expected.numpy(), atol=1e-6
     )
-    np.testing.assert_allclose(layer(x_new).detach().numpy(), expected.numpy(), atol=1e-6)
 
 
 def test_set_grid_refinement_keeps_the_function():
     layer = _random_layer(seed=4)
     x = torch.from_numpy(np.random.default_rng(4).uniform(-1, 1, (400, 3)))
     before = layer(x).detach()
-    layer.set_grid(x, grid_size=8, margin=0.0)  # 8 = 2 * 4: the coarse spline space nests
+    layer.set_grid(
+        x, grid_size=8, margin=0.0
+    )  # 8 = 2 * 4: the coarse spline space nests
     assert layer.coef.shape == (2, 3, 11)
     # the new grid spans the data, which lies inside [-1, 1]: fitted to ~ridge accuracy
     np.testing.assert_allclose(layer(x).detach().numpy(), before.numpy(), atol=5e-3)
 
 
 def test_kan_forward_shapes_and_parameter_count():
-    model = kan.KAN([2, 5, 1], grid_size=5, spline_order=3, generator=torch.Generator().manual_seed(0))
+    model = kan.KAN(
+        [2, 5, 1],
+        grid_size=5,
+        spline_order=3,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert model(torch.zeros(7, 2)).shape == (7, 1)
     assert sum(p.numel() for p in model.parameters()) == 15 * (5 + 3 + 2)
     inputs = model.layer_inputs(torch.zeros(7, 2))
@@ -193,7 +224,9 @@ def test_kan_learns_a_spline_representable_function():
     model = kan.KAN([1, 1], grid_size=5, spline_order=3, generator=g).double()
     x = torch.linspace(-1, 1, 200, dtype=torch.float64)[:, None]
     y = torch.sin(2 * x) + 0.3 * x**2
-    optimizer = torch.optim.LBFGS(model.parameters(), max_iter=200, line_search_fn="strong_wolfe")
+    optimizer = torch.optim.LBFGS(
+        model.parameters(), max_iter=200, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         optimizer.zero_grad()
@@ -231,7 +264,10 @@ def test_edge_importance_is_mean_absolute_activation():
     x = torch.rand(50, 2) * 2 - 1
     scores = kan.edge_importance(model, x)
     h = model.layers[0](x)
-    expected = [model.layers[0].edge_values(x).abs().mean(0), model.layers[1].edge_values(h).abs().mean(0)]
+    expected = [
+        model.layers[0].edge_values(x).abs().mean(0),
+        model.layers[1].edge_values(h).abs().mean(0),
+    ]
     for s, e in zip(scores, expected):
         torch.testing.assert_close(s, e)
     y, scores2 = model.forward_with_importance(x)
@@ -295,9 +331,13 @@ def test_fit_symbolic_validation_and_expression():
 
 def test_to_symbolic_assembles_the_formula_of_a_fitted_kan():
     # a [2, 1] KAN whose edges are set to x1 -> sin(pi x1) and x2 -> x2^2 by least squares
-    model = kan.KAN([2, 1], grid_size=20, generator=torch.Generator().manual_seed(0)).double()
+    model = kan.KAN(
+        [2, 1], grid_size=20, generator=torch.Generator().manual_seed(0)
+    ).double()
     x = torch.from_numpy(np.random.default_rng(5).uniform(-1, 1, (400, 2)))
-    target = torch.stack([torch.sin(math.pi * x[:, 0]), x[:, 1] ** 2], dim=1)[:, None, :]
+    target = torch.stack([torch.sin(math.pi * x[:, 0]), x[:, 1] ** 2], dim=1)[
+        :, None, :
+    ]
     model.layers[0].fit_edges(x, target)
     expr, fits = kan.to_symbolic(model, x, sympy.symbols("u v"))
     assert fits[0][(0, 0)][0] == "sin" and fits[0][(0, 1)][0] == "x^2"

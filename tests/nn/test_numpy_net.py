@@ -62,7 +62,9 @@ def _torch_loss(net, X, y, loss):
         return ((net(X_t) - y_t) ** 2).sum() / (2 * len(X))
     logits = net[:-1](X_t)
     if loss == "bce":
-        return torch.nn.functional.binary_cross_entropy_with_logits(logits, y_t, reduction="sum") / len(X)
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, y_t, reduction="sum"
+        ) / len(X)
     return torch.nn.functional.cross_entropy(logits, y_t.argmax(dim=1))
 
 
@@ -85,12 +87,16 @@ def test_activations_match_torch():
     np.testing.assert_allclose(nn.sigmoid(z), torch.sigmoid(z_t).numpy(), rtol=1e-12)
     np.testing.assert_allclose(nn.tanh(z), torch.tanh(z_t).numpy(), rtol=1e-12)
     np.testing.assert_allclose(nn.relu(z), torch.relu(z_t).numpy())
-    np.testing.assert_allclose(nn.softmax(z), torch.softmax(z_t, dim=-1).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        nn.softmax(z), torch.softmax(z_t, dim=-1).numpy(), rtol=1e-12
+    )
 
 
 def test_sigmoid_and_softmax_are_stable_for_huge_inputs():
     z = np.array([[-1000.0, 0.0, 1000.0]])
-    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is fine
+    with np.errstate(
+        over="raise", invalid="raise", divide="raise"
+    ):  # underflow to 0 is fine
         s = nn.sigmoid(z)
         p = nn.softmax(z)
     np.testing.assert_allclose(s, [[0.0, 0.5, 1.0]])
@@ -133,7 +139,10 @@ def test_stable_cross_entropies_match_torch_for_extreme_logits():
 def test_init_params_shapes_and_spread():
     rng = np.random.default_rng(3)
     params = nn.init_params([400, 300, 2], rng, weight_scale=2.0)
-    assert [(W.shape, b.shape) for W, b in params] == [((400, 300), (300,)), ((300, 2), (2,))]
+    assert [(W.shape, b.shape) for W, b in params] == [
+        ((400, 300), (300,)),
+        ((300, 2), (2,)),
+    ]
     assert params[0][0].std() == pytest.approx(2.0 / np.sqrt(400), rel=0.02)
     assert np.all(params[0][1] == 0)
     params_b = nn.init_params([400, 300], np.random.default_rng(3), bias_scale=0.7)
@@ -163,8 +172,12 @@ def test_forward_matches_torch_sequential(activation, output_activation):
 def test_forward_of_a_batch_equals_stacked_single_samples():
     params, X, _ = _problem(11, "mse")
     batch = nn.forward(params, X, "tanh", "softmax")
-    rows = np.stack([nn.forward(params, X[i : i + 1], "tanh", "softmax")[0] for i in range(len(X))])
-    singles = np.stack([nn.forward(params, x, "tanh", "softmax") for x in X])  # 1-d inputs
+    rows = np.stack(
+        [nn.forward(params, X[i : i + 1], "tanh", "softmax")[0] for i in range(len(X))]
+    )
+    singles = np.stack(
+        [nn.forward(params, x, "tanh", "softmax") for x in X]
+    )  # 1-d inputs
     np.testing.assert_allclose(batch, rows, rtol=1e-12)
     np.testing.assert_allclose(batch, singles, rtol=1e-12)
     assert singles.shape == batch.shape
@@ -199,7 +212,9 @@ def test_backprop_matches_finite_differences(activation, out_loss):
     output_activation, loss = out_loss
     params, X, y = _problem(20, loss)
     C, grads = nn.backprop(params, X, y, activation, output_activation, loss)
-    assert C == pytest.approx(nn.compute_loss(params, X, y, activation, output_activation, loss), rel=1e-12)
+    assert C == pytest.approx(
+        nn.compute_loss(params, X, y, activation, output_activation, loss), rel=1e-12
+    )
 
     def cost(p):
         return nn.compute_loss(p, X, y, activation, output_activation, loss)
@@ -222,7 +237,9 @@ def test_backprop_matches_torch_autograd(activation, out_loss):
     assert C == pytest.approx(C_t.item(), rel=1e-10)
     linears = [m for m in net if isinstance(m, torch.nn.Linear)]
     for (dW, db), linear in zip(grads, linears):
-        np.testing.assert_allclose(dW, linear.weight.grad.numpy().T, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            dW, linear.weight.grad.numpy().T, rtol=1e-9, atol=1e-12
+        )
         np.testing.assert_allclose(db, linear.bias.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
@@ -245,7 +262,9 @@ def test_mse_normalisation():
     params = [(np.zeros((2, 3)), np.zeros(3))]
     X = np.ones((4, 2))
     y = np.arange(12.0).reshape(4, 3)
-    assert nn.compute_loss(params, X, y, output_activation="linear") == pytest.approx(np.sum(y**2) / 8)
+    assert nn.compute_loss(params, X, y, output_activation="linear") == pytest.approx(
+        np.sum(y**2) / 8
+    )
 
 
 def test_numerical_gradient_leaves_params_unchanged():

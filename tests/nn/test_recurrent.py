@@ -74,7 +74,9 @@ def test_lstm_cell_scratch_init_and_loading(generator):
 def test_vanilla_rnn_matches_nn_rnn_and_its_gradient(generator):
     torch.manual_seed(4)
     rnn = nn.RNN(2, 6, batch_first=True).double()
-    X = torch.randn(5, 9, 2, dtype=torch.float64, generator=generator, requires_grad=True)
+    X = torch.randn(
+        5, 9, 2, dtype=torch.float64, generator=generator, requires_grad=True
+    )
     ref, _ = rnn(X)
     W, U = rnn.weight_hh_l0, rnn.weight_ih_l0
     b = rnn.bias_ih_l0 + rnn.bias_hh_l0
@@ -98,7 +100,9 @@ def test_bad_inputs():
             recurrent.LSTMWeights(torch.zeros(8, 3), torch.zeros(6, 2)),
         )
     with pytest.raises(TypeError):
-        recurrent.lstm_cell(torch.zeros(1, 3), torch.zeros(1, 2), torch.zeros(1, 2), "weights")
+        recurrent.lstm_cell(
+            torch.zeros(1, 3), torch.zeros(1, 2), torch.zeros(1, 2), "weights"
+        )
     with pytest.raises(TypeError):
         recurrent.from_torch(nn.RNN(2, 3))
     with pytest.raises(ValueError):
@@ -122,7 +126,11 @@ def test_sequence_model_shapes_and_forget_bias():
 def test_recall_task():
     X, y = data.recall_task(50, 7, np.random.default_rng(0), noise=0.1)
     assert X.shape == (50, 8, 2) and y.shape == (50,) and X.dtype == np.float32
-    assert np.array_equal(X[:, 0, 0], y) and np.all(X[:, 0, 1] == 1) and np.all(X[:, 1:, 1] == 0)
+    assert (
+        np.array_equal(X[:, 0, 0], y)
+        and np.all(X[:, 0, 1] == 1)
+        and np.all(X[:, 1:, 1] == 0)
+    )
     assert 0.05 < X[:, 1:, 0].std() < 0.15 and np.all(np.abs(y) <= 1)
     X0, _ = data.recall_task(5, 3, np.random.default_rng(0))
     assert np.all(X0[:, 1:] == 0)

@@ -23,7 +23,9 @@ def test_mse_refuses_to_broadcast_a_column_against_a_vector():
     # broadcasting would compare all 16 pairs: 1/(2*4) * 4 * sum(y^2) = 7.0 instead of 1.75
     with pytest.raises(ValueError, match="same non-empty shape"):
         numpy_net.mse(y_hat, y)
-    assert numpy_net.mse(y_hat, y[:, None]) == pytest.approx(np.sum(np.arange(4.0) ** 2) / 8)
+    assert numpy_net.mse(y_hat, y[:, None]) == pytest.approx(
+        np.sum(np.arange(4.0) ** 2) / 8
+    )
 
 
 @pytest.mark.parametrize("bad_target", [2.0, -0.5])
@@ -57,7 +59,14 @@ def test_fit_refuses_an_optimizer_of_another_model():
     model, other = nn.Linear(1, 1), nn.Linear(1, 1)
     optimizer = torch.optim.SGD(other.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="none of the model's trainable parameters"):
-        training.fit(model, nn.MSELoss(), optimizer, _regression_data(), n_epochs=1, progress=False)
+        training.fit(
+            model,
+            nn.MSELoss(),
+            optimizer,
+            _regression_data(),
+            n_epochs=1,
+            progress=False,
+        )
 
 
 @pytest.mark.parametrize("lr", [1e3, float("nan")])
@@ -66,7 +75,14 @@ def test_fit_stops_a_diverging_run_with_a_message(lr):
     model = nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     with pytest.raises(FloatingPointError, match="diverged in epoch"):
-        training.fit(model, nn.MSELoss(), optimizer, _regression_data(), n_epochs=50, progress=False)
+        training.fit(
+            model,
+            nn.MSELoss(),
+            optimizer,
+            _regression_data(),
+            n_epochs=50,
+            progress=False,
+        )
 
 
 def test_fit_can_stop_instead_of_raising_on_divergence():
@@ -74,7 +90,13 @@ def test_fit_can_stop_instead_of_raising_on_divergence():
     model = nn.Linear(1, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e3)
     history = training.fit(
-        model, nn.MSELoss(), optimizer, _regression_data(), n_epochs=50, progress=False, on_divergence="stop"
+        model,
+        nn.MSELoss(),
+        optimizer,
+        _regression_data(),
+        n_epochs=50,
+        progress=False,
+        on_divergence="stop",
     )
     assert history.diverged and history.n_epochs < 50
     assert all(np.isfinite(history.train_loss))
@@ -102,7 +124,10 @@ def test_fit_converts_float64_numpy_input_to_the_model_dtype():
 
 def test_fit_refuses_a_float64_tensor_for_a_float32_model_with_a_clear_message():
     model = nn.Linear(1, 1)
-    with pytest.raises(TypeError, match="dtype torch.float64 but the model's parameters are torch.float32"):
+    with pytest.raises(
+        TypeError,
+        match="dtype torch.float64 but the model's parameters are torch.float32",
+    ):
         training.fit(
             model, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.1),
             _regression_data(dtype=torch.float64), n_epochs=1, progress=False,
@@ -133,19 +158,28 @@ def test_kan_prune_refuses_nan_importances():
     before = [layer.mask.clone() for layer in model.layers]
     with pytest.raises(ValueError, match="NaN or infinite"):
         kan.prune(model, torch.full((5, 2), float("nan")), 0.1)
-    assert all(torch.equal(layer.mask, b) for layer, b in zip(model.layers, before))  # nothing removed
+    assert all(
+        torch.equal(layer.mask, b) for layer, b in zip(model.layers, before)
+    )  # nothing removed
 
 
 @pytest.mark.parametrize("idx", [[[0, 5]], [[-1, 0]]])
 def test_tiny_gpt_refuses_tokens_outside_the_vocabulary(idx):
-    model = transformer.TinyGPT(vocab_size=5, d_model=8, n_heads=2, n_layers=1, max_len=6)
+    model = transformer.TinyGPT(
+        vocab_size=5, d_model=8, n_heads=2, n_layers=1, max_len=6
+    )
     with pytest.raises(ValueError, match="vocabulary"):
         model(torch.tensor(idx))
 
 
 @pytest.mark.parametrize(
     "module",
-    [conv.PeriodicConv2d(1, 1, 3), conv.ResidualBlock(1), conv.InceptionBlock(1, 2), conv.UNet(1, 1, 4, 1)],
+    [
+        conv.PeriodicConv2d(1, 1, 3),
+        conv.ResidualBlock(1),
+        conv.InceptionBlock(1, 2),
+        conv.UNet(1, 1, 4, 1),
+    ],
     ids=["periodic", "residual", "inception", "unet"],
 )
 def test_conv_modules_name_the_expected_rank(module):

@@ -33,7 +33,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _randn(*shape, seed=0, dtype=torch.float64):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    return torch.randn(
+        *shape, generator=torch.Generator().manual_seed(seed), dtype=dtype
+    )
 
 
 # ------------------------------------------------------------------------------------ actions
@@ -42,7 +44,10 @@ def _randn(*shape, seed=0, dtype=torch.float64):
 def test_rotate90_matches_numpy_and_is_a_group_action():
     x = _randn(2, 3, 5, 7)
     for k in range(-4, 6):
-        assert torch.equal(rotate90(x, k), torch.from_numpy(np.rot90(x.numpy(), k, axes=(-2, -1)).copy()))
+        assert torch.equal(
+            rotate90(x, k),
+            torch.from_numpy(np.rot90(x.numpy(), k, axes=(-2, -1)).copy()),
+        )
     assert torch.equal(rotate90(rotate90(x, 1), 3), x)
     assert torch.equal(rotate90(rotate90(x, 2), 3), rotate90(x, 1))
     # counterclockwise as imshow shows it: the top-right pixel moves to the top-left
@@ -54,7 +59,10 @@ def test_rotate90_matches_numpy_and_is_a_group_action():
 def test_rotate_c4_features_is_a_group_action():
     y = _randn(2, 3, 4, 5, 5)
     for k, l in itertools.product(range(4), repeat=2):
-        assert torch.equal(rotate_c4_features(rotate_c4_features(y, k), l), rotate_c4_features(y, k + l))
+        assert torch.equal(
+            rotate_c4_features(rotate_c4_features(y, k), l),
+            rotate_c4_features(y, k + l),
+        )
     out = rotate_c4_features(y, 1)
     for r in range(4):
         assert torch.equal(out[:, :, r], rotate90(y[:, :, (r - 1) % 4], 1))
@@ -82,11 +90,20 @@ def test_equivariance_error_zero_for_equivariant_and_known_value_otherwise():
     assert equivariance_error(lambda t: t.sum(dim=(-2, -1)), x, rotate90) < 1e-12
     # the identity map is not invariant: error = mean ||R x - x|| / ||x||, computed directly
     expected = np.mean(
-        [((rotate90(x, k) - x).flatten(1).norm(dim=1) / x.flatten(1).norm(dim=1)).numpy() for k in (1, 2, 3)]
+        [
+            (
+                (rotate90(x, k) - x).flatten(1).norm(dim=1) / x.flatten(1).norm(dim=1)
+            ).numpy()
+            for k in (1, 2, 3)
+        ]
     )
-    assert equivariance_error(lambda t: t, x, rotate90) == pytest.approx(float(expected), rel=1e-12)
+    assert equivariance_error(lambda t: t, x, rotate90) == pytest.approx(
+        float(expected), rel=1e-12
+    )
     # with the identity included the average is diluted by 3/4
-    assert equivariance_error(lambda t: t, x, rotate90, group=range(4)) == pytest.approx(0.75 * expected)
+    assert equivariance_error(
+        lambda t: t, x, rotate90, group=range(4)
+    ) == pytest.approx(0.75 * expected)
 
 
 def test_equivariance_error_validates_input():
@@ -96,7 +113,9 @@ def test_equivariance_error_validates_input():
     with pytest.raises(ValueError):
         equivariance_error(lambda t: t, x, rotate90, group=[])
     with pytest.raises(ValueError):  # output shapes do not match: (3, 4) vs (3, 16)
-        equivariance_error(lambda t: t[..., 0], x, rotate90, lambda y, g: y.repeat(1, 4))
+        equivariance_error(
+            lambda t: t[..., 0], x, rotate90, lambda y, g: y.repeat(1, 4)
+        )
 
 
 # ----------------------------------------------------------------------------------- Deep Sets
@@ -121,7 +140,9 @@ def test_deep_set_is_permutation_invariant_and_equals_explicit_sum():
     # a model without the symmetry is not invariant, so the test above can fail
     mlp = nn.Linear(21, 2)
     flat = X.flatten(1)
-    assert not torch.allclose(mlp(flat), mlp(X[:, torch.arange(6, -1, -1)].flatten(1)), atol=1e-3)
+    assert not torch.allclose(
+        mlp(flat), mlp(X[:, torch.arange(6, -1, -1)].flatten(1)), atol=1e-3
+    )
 
 
 def test_deep_set_validates_input():
@@ -147,7 +168,9 @@ def test_radial_features_against_loop_and_invariances():
     moved = pos @ Q.T + torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
     assert torch.allclose(radial_features(moved, centres, 0.4), G, atol=1e-10)
     perm = torch.tensor([3, 0, 4, 1, 2])
-    assert torch.allclose(radial_features(pos[:, perm], centres, 0.4), G[:, perm], atol=1e-12)
+    assert torch.allclose(
+        radial_features(pos[:, perm], centres, 0.4), G[:, perm], atol=1e-12
+    )
     with pytest.raises(ValueError):
         radial_features(pos, centres, 0.0)
 
@@ -163,11 +186,17 @@ def test_lifting_conv_orientation_zero_equals_torch_conv2d():
     assert out.shape == (3, 4, 4, 9, 9)
     for r in range(4):
         assert torch.allclose(
-            out[:, :, r], F.conv2d(x, torch.rot90(w, r, dims=(-2, -1)), b, padding=1), atol=1e-12
+            out[:, :, r],
+            F.conv2d(x, torch.rot90(w, r, dims=(-2, -1)), b, padding=1),
+            atol=1e-12,
         )
     layer = C4LiftingConv(2, 4, 5)
     x32 = x.float()
-    assert torch.allclose(layer(x32)[:, :, 0], F.conv2d(x32, layer.weight, layer.bias, padding=2), atol=1e-6)
+    assert torch.allclose(
+        layer(x32)[:, :, 0],
+        F.conv2d(x32, layer.weight, layer.bias, padding=2),
+        atol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("size", [8, 9])
@@ -181,10 +210,14 @@ def test_lifting_and_group_conv_are_exactly_equivariant(size):
     for k in range(4):
         y_k = c4_lift(rotate90(x, k), w_lift)
         assert torch.allclose(y_k, rotate_c4_features(y, k), atol=1e-11)
-        assert torch.allclose(c4_group_conv(y_k, w_group, b), rotate_c4_features(z, k), atol=1e-11)
+        assert torch.allclose(
+            c4_group_conv(y_k, w_group, b), rotate_c4_features(z, k), atol=1e-11
+        )
     # a non-rotated filter bank breaks the symmetry: the check above can fail
     plain = F.conv2d(x, w_lift, padding=1)
-    assert not torch.allclose(F.conv2d(rotate90(x, 1), w_lift, padding=1), rotate90(plain, 1), atol=1e-3)
+    assert not torch.allclose(
+        F.conv2d(rotate90(x, 1), w_lift, padding=1), rotate90(plain, 1), atol=1e-3
+    )
 
 
 def test_group_conv_against_explicit_double_sum():
@@ -193,7 +226,11 @@ def test_group_conv_against_explicit_double_sum():
     out = c4_group_conv(x, w)
     for o, r in itertools.product(range(3), range(4)):
         expected = sum(
-            F.conv2d(x[:, c, s][:, None], torch.rot90(w[o, c, (s - r) % 4], r)[None, None], padding=1)
+            F.conv2d(
+                x[:, c, s][:, None],
+                torch.rot90(w[o, c, (s - r) % 4], r)[None, None],
+                padding=1,
+            )
             for c in range(2)
             for s in range(4)
         )
@@ -281,9 +318,13 @@ def test_particle_energies_invariances_and_custom_potential():
     R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
     assert np.allclose(energy(p @ R.T + np.array([3.0, -1.0])), E, atol=1e-5)
     assert np.allclose(energy(p[:, ::-1]), E, atol=1e-5)
-    _, E_harmonic = particle_energies(3, 2, np.random.default_rng(2), potential=lambda r: r**2)
+    _, E_harmonic = particle_energies(
+        3, 2, np.random.default_rng(2), potential=lambda r: r**2
+    )
     pos2, _ = particle_energies(3, 2, np.random.default_rng(2))
-    assert np.allclose(E_harmonic, np.sum((pos2[:, 0] - pos2[:, 1]) ** 2, axis=1), rtol=1e-5)
+    assert np.allclose(
+        E_harmonic, np.sum((pos2[:, 0] - pos2[:, 1]) ** 2, axis=1), rtol=1e-5
+    )
     assert pair_potential(0.0) == pytest.approx(0.5)
     r_min = np.sqrt(4 / 3 * np.log(8))
     assert pair_potential(r_min) < pair_potential(r_min - 0.01)
@@ -305,14 +346,18 @@ def test_particle_energies_validation():
 
 
 def test_rotated_digits_split():
-    (X_train, y_train), (X_test, y_test, k_test) = data.rotated_digits(np.random.default_rng(0), n_test=100)
+    (X_train, y_train), (X_test, y_test, k_test) = data.rotated_digits(
+        np.random.default_rng(0), n_test=100
+    )
     assert X_train.shape[1:] == X_test.shape[1:] == (1, 8, 8)
     assert len(X_test) == len(y_test) == len(k_test) == 100
     assert len(X_train) + 100 == 1797 - 180  # the 180 nines are dropped
     assert not (y_train == 9).any() and not (y_test == 9).any()
     images, _ = data.load_digits()
     flat = torch.from_numpy(images.reshape(len(images), -1))
-    for x, k in zip(X_test[:10], k_test[:10]):  # un-rotated, each test image is one of the digits
+    for x, k in zip(
+        X_test[:10], k_test[:10]
+    ):  # un-rotated, each test image is one of the digits
         upright = rotate90(x[0], -int(k)).flatten()
         assert (flat - upright).abs().sum(1).min() == 0
     with pytest.raises(ValueError):

@@ -58,7 +58,11 @@ def test_loss_decreases_on_linear_regression():
     )
     assert isinstance(history, History)
     assert history.n_epochs == len(history.train_loss) == 20
-    assert history.val_loss == [] and history.best_epoch is None and not history.stopped_early
+    assert (
+        history.val_loss == []
+        and history.best_epoch is None
+        and not history.stopped_early
+    )
     assert history.train_loss[-1] < 0.05 * history.train_loss[0]
     assert model.weight.item() == pytest.approx(2.0, abs=0.1)
     assert not model.training  # left in eval mode
@@ -87,7 +91,9 @@ def test_early_stopping_restores_the_best_weights():
     assert len(history.val_loss) == history.n_epochs == best + 3 + 1
     assert history.val_loss[best] == min(history.val_loss)
     assert history.val_loss[-1] > history.val_loss[best]
-    assert evaluate(model, loss_fn, (X, X / 2)) == pytest.approx(history.val_loss[best], rel=1e-6)
+    assert evaluate(model, loss_fn, (X, X / 2)) == pytest.approx(
+        history.val_loss[best], rel=1e-6
+    )
     assert model.weight.item() == pytest.approx(0.5, abs=0.1)
 
 
@@ -108,7 +114,9 @@ def test_without_restore_best_the_last_weights_stay():
         progress=False,
     )
     assert history.stopped_early
-    assert evaluate(model, loss_fn, (X, X / 2)) == pytest.approx(history.val_loss[-1], rel=1e-6)
+    assert evaluate(model, loss_fn, (X, X / 2)) == pytest.approx(
+        history.val_loss[-1], rel=1e-6
+    )
 
 
 def test_early_stopping_with_flipped_validation_labels():
@@ -151,7 +159,9 @@ def test_same_generator_seed_gives_identical_history():
 
     first, second, other = run(7), run(7), run(8)
     assert first == second
-    assert first.train_loss != other.train_loss  # the generator really drives the shuffling
+    assert (
+        first.train_loss != other.train_loss
+    )  # the generator really drives the shuffling
 
 
 def test_metrics_are_recorded_on_the_validation_data():
@@ -168,7 +178,9 @@ def test_metrics_are_recorded_on_the_validation_data():
         restore_best=False,
         progress=False,
     )
-    assert list(history.metrics) == ["accuracy"] and len(history.metrics["accuracy"]) == 5
+    assert (
+        list(history.metrics) == ["accuracy"] and len(history.metrics["accuracy"]) == 5
+    )
     with torch.no_grad():
         expected = accuracy(model(X[64:]), y[64:])
     assert history.metrics["accuracy"][-1] == expected
@@ -193,7 +205,10 @@ def test_metrics_without_validation_data_use_the_training_data():
 def test_dataloader_input():
     X, y = _linear_data(96)
     loader = DataLoader(
-        TensorDataset(X, y), batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0)
+        TensorDataset(X, y),
+        batch_size=8,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
     )
     val_loader = DataLoader(TensorDataset(X[:32], y[:32]), batch_size=10)
     model = _zero_linear()
@@ -251,7 +266,12 @@ def test_train_mode_while_training_and_eval_mode_without_grad_while_evaluating()
         batch_size=4,
         progress=False,
     )
-    assert model.calls == [(True, True, 4), (True, True, 4), (True, True, 2), (False, False, 6)]
+    assert model.calls == [
+        (True, True, 4),
+        (True, True, 4),
+        (True, True, 2),
+        (False, False, 6),
+    ]
 
     model.train()
     evaluate(model, torch.nn.MSELoss(), (X, y))
@@ -320,7 +340,9 @@ def test_progress_false_is_quiet(monkeypatch, capsys):
 
 
 def test_accuracy_multiclass_by_hand():
-    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.1, 0.2, 0.3], [5.0, 0.0, 0.0]])
+    logits = torch.tensor(
+        [[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.1, 0.2, 0.3], [5.0, 0.0, 0.0]]
+    )
     labels = torch.tensor([0, 1, 0, 2])  # predictions 0, 1, 2, 0: two right
     assert accuracy(logits, labels) == 0.5
     assert accuracy(logits, torch.nn.functional.one_hot(labels, 3)) == 0.5
@@ -349,13 +371,19 @@ def test_evaluate_is_the_mean_loss_over_the_data():
     model = torch.nn.Linear(1, 1)
     with torch.no_grad():
         expected = torch.mean((model(X) - y) ** 2).item()
-    assert evaluate(model, torch.nn.MSELoss(), (X, y), batch_size=64) == pytest.approx(expected, rel=1e-6)
+    assert evaluate(model, torch.nn.MSELoss(), (X, y), batch_size=64) == pytest.approx(
+        expected, rel=1e-6
+    )
 
 
 def test_make_mlp_structure():
     model = make_mlp([3, 16, 8, 2], activation="tanh", dropout=0.1)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    assert [(m.in_features, m.out_features) for m in linears] == [(3, 16), (16, 8), (8, 2)]
+    assert [(m.in_features, m.out_features) for m in linears] == [
+        (3, 16),
+        (16, 8),
+        (8, 2),
+    ]
     assert sum(isinstance(m, torch.nn.Tanh) for m in model) == 2
     assert sum(isinstance(m, torch.nn.Dropout) for m in model) == 2
     assert isinstance(model[-1], torch.nn.Linear)  # no activation after the last layer
@@ -413,12 +441,25 @@ def test_fit_bad_input():
     with pytest.raises(TypeError, match="metrics"):
         fit(model, loss_fn, opt, (X, y), metrics={"acc": 1.0}, progress=False)
     with pytest.raises(TypeError, match="torch.Generator"):
-        fit(model, loss_fn, opt, (X, y), generator=np.random.default_rng(0), progress=False)
+        fit(
+            model,
+            loss_fn,
+            opt,
+            (X, y),
+            generator=np.random.default_rng(0),
+            progress=False,
+        )
     loader = DataLoader(TensorDataset(X, y), batch_size=4)
     with pytest.raises(ValueError, match="DataLoader"):
         fit(model, loss_fn, opt, loader, generator=torch.Generator(), progress=False)
     with pytest.raises(TypeError, match="pairs"):
-        fit(model, loss_fn, opt, DataLoader(TensorDataset(X), batch_size=4), progress=False)
+        fit(
+            model,
+            loss_fn,
+            opt,
+            DataLoader(TensorDataset(X), batch_size=4),
+            progress=False,
+        )
     assert model.weight.item() == 0.0  # nothing was trained by the failed calls
 
 
@@ -428,4 +469,10 @@ def test_evaluate_bad_input():
         evaluate("model", torch.nn.MSELoss(), (X, y))
     with pytest.raises(ValueError, match="batch_size"):
         evaluate(torch.nn.Linear(1, 1), torch.nn.MSELoss(), (X, y), batch_size=-1)
-    assert set(training.__all__) >= {"History", "fit", "evaluate", "accuracy", "make_mlp"}
+    assert set(training.__all__) >= {
+        "History",
+        "fit",
+        "evaluate",
+        "accuracy",
+        "make_mlp",
+    }

@@ -13,7 +13,9 @@ from ml4phys.nn import transformer
 
 
 def randn(*shape, seed=0):
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return torch.randn(
+        *shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
 
 
 # --------------------------------------------------------------------------- positional encoding
@@ -26,7 +28,9 @@ def test_positional_encoding_formula():
         for i in range(8):
             omega = 10000 ** (-2 * i / 16)
             assert math.isclose(pe[t, 2 * i].item(), math.sin(t * omega), abs_tol=1e-6)
-            assert math.isclose(pe[t, 2 * i + 1].item(), math.cos(t * omega), abs_tol=1e-6)
+            assert math.isclose(
+                pe[t, 2 * i + 1].item(), math.cos(t * omega), abs_tol=1e-6
+            )
 
 
 @pytest.mark.parametrize("k", [1, 5, 17])
@@ -53,7 +57,11 @@ def test_positional_encoding_validation():
 
 @pytest.mark.parametrize("use_mask", ["none", "causal", "random"])
 def test_sdpa_matches_torch(use_mask):
-    q, k, v = randn(2, 3, 5, 8, seed=1), randn(2, 3, 7, 8, seed=2), randn(2, 3, 7, 4, seed=3)
+    q, k, v = (
+        randn(2, 3, 5, 8, seed=1),
+        randn(2, 3, 7, 8, seed=2),
+        randn(2, 3, 7, 4, seed=3),
+    )
     mask = None
     if use_mask == "causal":
         q, k, v = randn(2, 3, 7, 8, seed=1), k, v
@@ -71,13 +79,19 @@ def test_sdpa_matches_torch(use_mask):
 
 def test_sdpa_float_mask_and_errors():
     q, k, v = randn(4, 6, seed=1), randn(4, 6, seed=2), randn(4, 3, seed=3)
-    additive = torch.zeros(4, 4, dtype=torch.float64).masked_fill(~transformer.causal_mask(4), float("-inf"))
+    additive = torch.zeros(4, 4, dtype=torch.float64).masked_fill(
+        ~transformer.causal_mask(4), float("-inf")
+    )
     out, _ = transformer.scaled_dot_product_attention(q, k, v, additive)
-    assert torch.allclose(out, F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-12)
+    assert torch.allclose(
+        out, F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-12
+    )
     with pytest.raises(ValueError):
         transformer.scaled_dot_product_attention(q, randn(4, 5), v)
     with pytest.raises(ValueError):
-        transformer.scaled_dot_product_attention(q, k, v, torch.zeros(4, 4, dtype=torch.bool))
+        transformer.scaled_dot_product_attention(
+            q, k, v, torch.zeros(4, 4, dtype=torch.bool)
+        )
     with pytest.raises(TypeError):
         transformer.scaled_dot_product_attention(q.numpy(), k, v)
 
@@ -127,10 +141,14 @@ def test_permutation_equivariance_without_positions():
 
 def test_tinygpt_is_causal_and_shapes():
     torch.manual_seed(2)
-    model = transformer.TinyGPT(vocab_size=5, d_model=16, n_heads=2, n_layers=2, max_len=10).double()
+    model = transformer.TinyGPT(
+        vocab_size=5, d_model=16, n_heads=2, n_layers=2, max_len=10
+    ).double()
     idx = torch.randint(5, (2, 10), generator=torch.Generator().manual_seed(3))
     logits, att = model(idx, return_attention=True)
-    assert logits.shape == (2, 10, 5) and len(att) == 2 and att[0].shape == (2, 2, 10, 10)
+    assert (
+        logits.shape == (2, 10, 5) and len(att) == 2 and att[0].shape == (2, 2, 10, 10)
+    )
     t = 4
     changed = idx.clone()
     changed[:, t + 1 :] = (changed[:, t + 1 :] + 1) % 5
@@ -151,7 +169,10 @@ def test_tinygpt_generate_greedy_is_deterministic():
     b = model.generate(prompt, 6, temperature=0)
     assert a.shape == (8,) and torch.equal(a, b) and torch.equal(a[:2], prompt)
     c = model.generate(
-        prompt[None].repeat(3, 1), 3, temperature=1.0, generator=torch.Generator().manual_seed(0)
+        prompt[None].repeat(3, 1),
+        3,
+        temperature=1.0,
+        generator=torch.Generator().manual_seed(0),
     )
     assert c.shape == (3, 5)
 
@@ -161,7 +182,9 @@ def test_tinygpt_generate_greedy_is_deterministic():
 
 def test_temperature_zero_is_argmax():
     logits = randn(20, 6, seed=7)
-    assert torch.equal(transformer.sample_with_temperature(logits, 0), logits.argmax(-1))
+    assert torch.equal(
+        transformer.sample_with_temperature(logits, 0), logits.argmax(-1)
+    )
     g = torch.Generator().manual_seed(0)
     low = transformer.sample_with_temperature(logits, 1e-3, g)
     assert torch.equal(low, logits.argmax(-1))
@@ -196,7 +219,12 @@ def test_train_next_token_learns_a_cycle():
     tokens = torch.tensor([[0, 1, 2, 0, 1, 2, 0, 1], [1, 2, 0, 1, 2, 0, 1, 2]])
     model = transformer.TinyGPT(3, 16, 2, 1, max_len=8)
     losses = transformer.train_next_token(
-        model, tokens, 60, batch_size=8, lr=1e-2, generator=torch.Generator().manual_seed(0)
+        model,
+        tokens,
+        60,
+        batch_size=8,
+        lr=1e-2,
+        generator=torch.Generator().manual_seed(0),
     )
     assert losses[-1] < 0.1 * losses[0]
     out = model.generate(torch.tensor([2, 0]), 5, temperature=0)

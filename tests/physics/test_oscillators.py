@@ -46,7 +46,9 @@ def test_rk4_is_fourth_order_and_matches_solve_ivp():
     reference = solve_ivp(f, (0, 6), y0, rtol=1e-12, atol=1e-12).y[:, -1]
     dts = np.array([0.2, 0.1, 0.05, 0.025])
     errors = [
-        np.abs(integrators.rk4(f, y0, np.linspace(0, 6, round(6 / dt) + 1))[-1] - reference).max()
+        np.abs(
+            integrators.rk4(f, y0, np.linspace(0, 6, round(6 / dt) + 1))[-1] - reference
+        ).max()
         for dt in dts
     ]
     assert convergence_order(errors, dts) == pytest.approx(4.0, abs=0.2)
@@ -60,7 +62,9 @@ def test_normal_mode_solution_solves_the_equations_of_motion():
     x, v = oscillators.normal_mode_solution(x0, v0, t, k=1.3, coupling=0.7)
     stiffness = oscillators.stiffness_matrix(3, 1.3, 0.7)
     rhs = lambda _t, y: np.concatenate([y[3:], -stiffness @ y[:3]])  # noqa: E731
-    reference = solve_ivp(rhs, (0, 8), np.concatenate([x0, v0]), t_eval=t, rtol=1e-11, atol=1e-11)
+    reference = solve_ivp(
+        rhs, (0, 8), np.concatenate([x0, v0]), t_eval=t, rtol=1e-11, atol=1e-11
+    )
     np.testing.assert_allclose(x, reference.y[:3].T, atol=1e-8)
     np.testing.assert_allclose(v, reference.y[3:].T, atol=1e-8)
 
@@ -93,7 +97,9 @@ def test_velocity_verlet_conserves_energy_over_long_times_and_rk4_drifts():
     assert relative[-5000:].max() < 2 * relative[:5000].max()
     t = dt * np.arange(n_steps + 1)
     ys = integrators.rk4(
-        lambda _t, y: np.concatenate([y[2:], -stiffness @ y[:2]]), np.concatenate([x0, v0]), t
+        lambda _t, y: np.concatenate([y[2:], -stiffness @ y[:2]]),
+        np.concatenate([x0, v0]),
+        t,
     )
     rk4_energy = oscillators.oscillator_energy(ys[:, :2], ys[:, 2:])
     assert rk4_energy[-1] / rk4_energy[0] < 0.99  # RK4 is not symplectic: energy leaks

@@ -114,7 +114,9 @@ def call_student(
     short = name.split("(")[0]
     where = _prefix(exercise)
     if not callable(fn):
-        _fail(f"{where}{short} must be a function (callable as {name}); got a {type(fn).__name__}.")
+        _fail(
+            f"{where}{short} must be a function (callable as {name}); got a {type(fn).__name__}."
+        )
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):  # some builtins have no signature: just call them
@@ -137,7 +139,9 @@ def call_student(
             "on the check's inputs; call it yourself on such inputs to see where it fails."
         )
     if expects is not None and not isinstance(result, expects):
-        _fail(f"{where}{name} must return {_describe(expects)}; it returned a {type(result).__name__}.")
+        _fail(
+            f"{where}{name} must return {_describe(expects)}; it returned a {type(result).__name__}."
+        )
     return result
 
 
@@ -159,13 +163,19 @@ def as_numpy(value: Any, name: str, dtype: Any = np.float64) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     if isinstance(value, (str, bytes, Mapping)) or value is None:
-        _fail(f"{name} must be an array or a tensor of numbers; got a {type(value).__name__}.")
+        _fail(
+            f"{name} must be an array or a tensor of numbers; got a {type(value).__name__}."
+        )
     try:
         array = np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as err:
-        _fail(f"{name} must be an array or a tensor of numbers; got a {type(value).__name__} ({err}).")
+        _fail(
+            f"{name} must be an array or a tensor of numbers; got a {type(value).__name__} ({err})."
+        )
     if array.dtype.kind not in "biufc":
-        _fail(f"{name} must be an array or a tensor of numbers; got a {type(value).__name__}.")
+        _fail(
+            f"{name} must be an array or a tensor of numbers; got a {type(value).__name__}."
+        )
     return array
 
 
@@ -205,7 +215,9 @@ def n_parameters(model: Any, trainable_only: bool = True, name: str = "model") -
         isinstance(model, torch.nn.Module),
         f"{name} must be a torch.nn.Module; got a {type(model).__name__}.",
     )
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+    return sum(
+        p.numel() for p in model.parameters() if p.requires_grad or not trainable_only
+    )
 
 
 @contextlib.contextmanager

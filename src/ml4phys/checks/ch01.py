@@ -44,7 +44,9 @@ XOR_TOLERANCE = 0.1
 # ---------------------------------------------------------------------------------------------
 
 
-def xor_test_points(n_per_side: int = 41, margin: float = XOR_MARGIN) -> tuple[np.ndarray, np.ndarray]:
+def xor_test_points(
+    n_per_side: int = 41, margin: float = XOR_MARGIN
+) -> tuple[np.ndarray, np.ndarray]:
     """Grid points of ``[-1, 1]^2`` away from the axes and the book's XOR targets there.
 
     Args:
@@ -98,7 +100,9 @@ def _network_outputs(
 ) -> np.ndarray:
     """Run the network on X with numpy_net.forward, turning its input errors into CheckFailed."""
     try:
-        y_hat = numpy_net.forward(params, X, activation=activation, output_activation=output_activation)
+        y_hat = numpy_net.forward(
+            params, X, activation=activation, output_activation=output_activation
+        )
     except Exception as err:
         require(
             False,
@@ -115,7 +119,9 @@ def _network_outputs(
     return y_hat[:, 0]
 
 
-def _check_xor_outputs(params: list, activation: str, output_activation: str, exercise: str) -> None:
+def _check_xor_outputs(
+    params: list, activation: str, output_activation: str, exercise: str
+) -> None:
     X, y = xor_test_points()
     y_hat = _network_outputs(params, X, activation, output_activation, exercise)
     not_finite = ~np.isfinite(y_hat)
@@ -179,7 +185,9 @@ def check_xor_one_hidden_layer(network: tuple[list, str, str]) -> bool:
     )
     _check_xor_outputs(params, activation, output_activation, exercise)
     n_hidden = np.shape(params[0][0])[1]
-    return passed(f"{exercise}: one hidden layer of {n_hidden} {activation} neurons computes XOR.")
+    return passed(
+        f"{exercise}: one hidden layer of {n_hidden} {activation} neurons computes XOR."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,12 +200,17 @@ def _random_tanh_network(
 ) -> list:
     sizes = [2] + [width] * n_layers + [1]
     return [
-        (rng.normal(0.0, sigma_w / np.sqrt(n_in), size=(n_in, n_out)), rng.normal(0.0, sigma_b, size=n_out))
+        (
+            rng.normal(0.0, sigma_w / np.sqrt(n_in), size=(n_in, n_out)),
+            rng.normal(0.0, sigma_b, size=n_out),
+        )
         for n_in, n_out in zip(sizes[:-1], sizes[1:])
     ]
 
 
-def _reference_outputs_after_layers(params: list, X: np.ndarray, layers: Sequence[int]) -> np.ndarray:
+def _reference_outputs_after_layers(
+    params: list, X: np.ndarray, layers: Sequence[int]
+) -> np.ndarray:
     """Readout ``a^(n) W_out + b_out`` after the first n tanh layers, for each n in layers."""
     W_out, b_out = params[-1]
     readouts = []
@@ -230,8 +243,16 @@ def check_outputs_after_layers(
     exercise = "Exercise 1.3"
     rng = np.random.default_rng(20240101)
     cases = [
-        (_random_tanh_network(rng, 6, 7, 1.7, 0.4), rng.uniform(-1, 1, size=(30, 2)), [1, 2, 6]),
-        (_random_tanh_network(rng, 4, 5, 3.0, 0.2), rng.uniform(-1, 1, size=(11, 2)), [4, 1, 3]),
+        (
+            _random_tanh_network(rng, 6, 7, 1.7, 0.4),
+            rng.uniform(-1, 1, size=(30, 2)),
+            [1, 2, 6],
+        ),
+        (
+            _random_tanh_network(rng, 4, 5, 3.0, 0.2),
+            rng.uniform(-1, 1, size=(11, 2)),
+            [4, 1, 3],
+        ),
     ]
     for params, X, layers in cases:
         params_copy = [(W.copy(), b.copy()) for W, b in params]
@@ -260,7 +281,9 @@ def check_outputs_after_layers(
                 f"from the expected one by up to {deviation:.3g}. Apply the first n layers, each "
                 "with its tanh, then the readout layer params[-1] (no activation).",
             )
-    return passed(f"{exercise}: the outputs after n layers agree with an independent computation.")
+    return passed(
+        f"{exercise}: the outputs after n layers agree with an independent computation."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,7 +333,9 @@ def check_roughness(roughness: Callable[[np.ndarray], float]) -> bool:
     for description, image in cases:
         expected = _reference_roughness(image)
         value = as_numpy(
-            call_student(roughness, image.copy(), name="roughness(image)", exercise=exercise),
+            call_student(
+                roughness, image.copy(), name="roughness(image)", exercise=exercise
+            ),
             f"{exercise}: the result of roughness(image)",
         )
         require(
@@ -336,7 +361,9 @@ def check_roughness(roughness: Callable[[np.ndarray], float]) -> bool:
             f"{'smaller' if value > expected else 'larger'} (relative tolerance 1e-6). Check the "
             "two averages, the population variance (np.var) and the factor 4.",
         )
-    return passed(f"{exercise}: your roughness gives the right value on {len(cases)} test images.")
+    return passed(
+        f"{exercise}: your roughness gives the right value on {len(cases)} test images."
+    )
 
 
 def check_roughness_transition(
@@ -370,7 +397,8 @@ def check_roughness_transition(
         f"{exercise}: for two values of sigma_w the result must have shape (2,), got {values.shape}.",
     )
     require(
-        bool(np.all(np.isfinite(values))) and bool(np.all((values >= 0) & (values <= 2))),
+        bool(np.all(np.isfinite(values)))
+        and bool(np.all((values >= 0) & (values <= 2))),
         f"{exercise}: the roughness of an image lies between 0 and 2, your values are {values}.",
     )
     require(
@@ -396,7 +424,9 @@ def check_roughness_transition(
 # ---------------------------------------------------------------------------------------------
 
 
-def check_relu_interpolant(relu_interpolant: Callable[[np.ndarray, np.ndarray], list]) -> bool:
+def check_relu_interpolant(
+    relu_interpolant: Callable[[np.ndarray, np.ndarray], list],
+) -> bool:
     """Exercise 1.6: one hidden ReLU layer equal to the piecewise linear interpolation.
 
     ``relu_interpolant(knots, values)`` must return ``params = [(W1, b1), (W2, b2)]`` of a
@@ -413,7 +443,9 @@ def check_relu_interpolant(relu_interpolant: Callable[[np.ndarray, np.ndarray], 
     rng = np.random.default_rng(11)
     cases = []
     for n_knots in [2, 5, 12]:
-        knots = -3 + np.cumsum(rng.uniform(0.05, 1.0, size=n_knots))  # increasing, unevenly spaced
+        knots = -3 + np.cumsum(
+            rng.uniform(0.05, 1.0, size=n_knots)
+        )  # increasing, unevenly spaced
         cases.append((knots, rng.normal(0, 2, size=n_knots)))
     for knots, values in cases:
         params = call_student(
@@ -433,9 +465,13 @@ def check_relu_interpolant(relu_interpolant: Callable[[np.ndarray, np.ndarray], 
                 else f"a {type(params).__name__}."
             ),
         )
-        x = np.concatenate([knots, np.linspace(knots[0], knots[-1], 301)])[:, None]  # (n, 1)
+        x = np.concatenate([knots, np.linspace(knots[0], knots[-1], 301)])[
+            :, None
+        ]  # (n, 1)
         try:
-            y_hat = numpy_net.forward(list(params), x, activation="relu", output_activation="linear")
+            y_hat = numpy_net.forward(
+                list(params), x, activation="relu", output_activation="linear"
+            )
         except Exception as err:
             require(
                 False,

@@ -68,7 +68,9 @@ def _finite_differences(
     return grads
 
 
-def check_backward_2layer(backward_2layer: Callable[..., dict[str, np.ndarray]]) -> bool:
+def check_backward_2layer(
+    backward_2layer: Callable[..., dict[str, np.ndarray]],
+) -> bool:
     """Exercise 2.1: compare ``backward_2layer(params, X, y)`` with finite differences.
 
     The network is ``y_hat = sigmoid(X W1 + b1) W2 + b2`` with the cost
@@ -83,7 +85,11 @@ def check_backward_2layer(backward_2layer: Callable[..., dict[str, np.ndarray]])
         True when the gradients agree with finite differences for several network shapes.
     """
     rng = np.random.default_rng(2024)
-    for n_in, n_hidden, n_out, batch_size in [(2, 3, 1, 1), (3, 5, 2, 7), (4, 6, 3, 16)]:
+    for n_in, n_hidden, n_out, batch_size in [
+        (2, 3, 1, 1),
+        (3, 5, 2, 7),
+        (4, 6, 3, 16),
+    ]:
         params = {
             "W1": rng.normal(0, 1.0, size=(n_in, n_hidden)),
             "b1": rng.normal(0, 0.5, size=n_hidden),
@@ -94,11 +100,19 @@ def check_backward_2layer(backward_2layer: Callable[..., dict[str, np.ndarray]])
         y = rng.normal(size=(batch_size, n_out))
         originals = {k: v.copy() for k, v in params.items()}
         grads = call_student(
-            backward_2layer, params, X, y, name="backward_2layer(params, X, y)", expects=dict
+            backward_2layer,
+            params,
+            X,
+            y,
+            name="backward_2layer(params, X, y)",
+            expects=dict,
         )
         shape_note = f"(network {n_in}-{n_hidden}-{n_out}, batch of {batch_size})"
         missing = [k for k in _PARAM_NAMES if k not in grads]
-        require(not missing, f"the returned dict lacks the key(s) {missing}; expected {list(_PARAM_NAMES)}")
+        require(
+            not missing,
+            f"the returned dict lacks the key(s) {missing}; expected {list(_PARAM_NAMES)}",
+        )
         for name in _PARAM_NAMES:
             require(
                 np.array_equal(params[name], originals[name]),
@@ -111,20 +125,33 @@ def check_backward_2layer(backward_2layer: Callable[..., dict[str, np.ndarray]])
                 g.shape == params[name].shape,
                 f"dC/d{name} has shape {g.shape}, but {name} has shape {params[name].shape} {shape_note}",
             )
-            require(np.all(np.isfinite(g)), f"dC/d{name} contains NaN or inf {shape_note}")
+            require(
+                np.all(np.isfinite(g)), f"dC/d{name} contains NaN or inf {shape_note}"
+            )
             ref = reference[name]
             error = np.linalg.norm(g - ref) / max(np.linalg.norm(ref), 1e-12)
             if error > 1e-5:
                 hint = ""
                 ratio = np.vdot(g, ref) / max(np.vdot(ref, ref), 1e-300)
-                if np.linalg.norm(g - ratio * ref) < 1e-4 * np.linalg.norm(ref) and abs(ratio) > 1e-12:
+                if (
+                    np.linalg.norm(g - ratio * ref) < 1e-4 * np.linalg.norm(ref)
+                    and abs(ratio) > 1e-12
+                ):
                     hint = (
                         " It is proportional to the right answer, but "
-                        + ("has the wrong sign" if ratio < 0 else "too large" if ratio > 1 else "too small")
+                        + (
+                            "has the wrong sign"
+                            if ratio < 0
+                            else "too large"
+                            if ratio > 1
+                            else "too small"
+                        )
                         + ": check constant factors and signs (the 1/2, the average over the batch)."
                     )
                 elif name.startswith("b"):
-                    hint = " Remember that the bias is added to every sample of the batch."
+                    hint = (
+                        " Remember that the bias is added to every sample of the batch."
+                    )
                 require(
                     False,
                     f"dC/d{name} differs from finite differences by {error:.1%} "
@@ -200,7 +227,9 @@ def check_train_mlp(train_mlp: Callable[..., Any]) -> bool:
         losses.shape == (n_steps,),
         f"losses must hold one cost per step, {n_steps} values; got shape {losses.shape}",
     )
-    require(np.all(np.isfinite(losses)), "losses contains NaN or inf: the training diverged")
+    require(
+        np.all(np.isfinite(losses)), "losses contains NaN or inf: the training diverged"
+    )
     first, last = losses[:50].mean(), losses[-50:].mean()
     require(
         last < 0.5 * first,
@@ -210,7 +239,9 @@ def check_train_mlp(train_mlp: Callable[..., Any]) -> bool:
     grid = np.linspace(-1, 1, 41)
     X_test = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)  # (1681, 2)
     y_test = _check_target(X_test)
-    test_cost = numpy_net.compute_loss(params, X_test, y_test, activation="relu", output_activation="linear")
+    test_cost = numpy_net.compute_loss(
+        params, X_test, y_test, activation="relu", output_activation="linear"
+    )
     relative = 2 * test_cost / y_test.var()
     require(
         relative < 0.1,
@@ -291,7 +322,9 @@ def check_sgd_slope(
             f"analytic_mean_var must return two arrays of shape ({n_steps + 1},) for n_steps={n_steps}, "
             f"got {mean.shape} and {var.shape}",
         )
-        ref_mean, ref_var = _slope_moments(w0, w_target, lr, batch_size, n_steps, sigma_x)
+        ref_mean, ref_var = _slope_moments(
+            w0, w_target, lr, batch_size, n_steps, sigma_x
+        )
         for t in (1, 5, n_steps):
             require(
                 np.isclose(mean[t], ref_mean[t], rtol=1e-6, atol=1e-10),
@@ -329,7 +362,10 @@ def check_sgd_slope(
         paths.shape == (n_runs, n_steps + 1),
         f"simulate_sgd_slope must return shape (n_runs, n_steps + 1) = {(n_runs, n_steps + 1)}, got {paths.shape}",
     )
-    require(np.allclose(paths[:, 0], w0), "column 0 of the trajectories must be the starting value w0")
+    require(
+        np.allclose(paths[:, 0], w0),
+        "column 0 of the trajectories must be the starting value w0",
+    )
     require(np.all(np.isfinite(paths)), "the trajectories contain NaN or inf")
     again = as_numpy(
         call_student(
@@ -385,7 +421,9 @@ def _sine_grad(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.mean((np.sin(phase) - y) * np.cos(phase) * x, axis=-1)
 
 
-def check_sine_fit(run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.ndarray]) -> bool:
+def check_sine_fit(
+    run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.ndarray]
+) -> bool:
     """Exercise 2.4: gradient descent and mini-batch SGD on the fit of ``sin(w x)``.
 
     ``run_gd(w0, x, y, lr, n_steps)`` and ``run_sgd(w0, x, y, lr, n_steps, batch_size, rng)``
@@ -409,7 +447,9 @@ def check_sine_fit(run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.
 
     # gradient descent is deterministic
     final = as_numpy(
-        call_student(run_gd, w0.copy(), x, y, 0.1, 25, name="run_gd(w0, x, y, lr, n_steps)"),
+        call_student(
+            run_gd, w0.copy(), x, y, 0.1, 25, name="run_gd(w0, x, y, lr, n_steps)"
+        ),
         "the result of run_gd",
     )
     require(
@@ -429,7 +469,9 @@ def check_sine_fit(run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.
 
     # one SGD step from the same point, many runs: mean = GD step, variance = lr^2 Var(g_j) / B
     n_runs, lr, start = 40000, 0.2, 1.3
-    per_sample = (np.sin(start * x) - y) * np.cos(start * x) * x  # gradient of each sample's loss, (N,)
+    per_sample = (
+        (np.sin(start * x) - y) * np.cos(start * x) * x
+    )  # gradient of each sample's loss, (N,)
     full_grad = per_sample.mean()
     for batch_size in (1, 5):
         w1 = as_numpy(
@@ -468,4 +510,6 @@ def check_sine_fit(run_gd: Callable[..., np.ndarray], run_sgd: Callable[..., np.
             f"too {'large' if w1.var() > expected_var else 'small'}: each run must draw its own "
             "random mini-batch, and the batch gradient is an average over the batch",
         )
-    return passed("Exercise 2.4: run_gd is exact, and an SGD step is unbiased with the right spread.")
+    return passed(
+        "Exercise 2.4: run_gd is exact, and an SGD step is unbiased with the right spread."
+    )

@@ -21,7 +21,14 @@ import torch
 from torch import nn
 
 from ml4phys import data
-from ml4phys.checks._core import as_numpy, call_student, isolated_rng, n_parameters, passed, require
+from ml4phys.checks._core import (
+    as_numpy,
+    call_student,
+    isolated_rng,
+    n_parameters,
+    passed,
+    require,
+)
 
 __all__ = [
     "CIRCLES_SQUARES_NOISE",
@@ -51,10 +58,14 @@ _D_MAX_TOLERANCE = 1e-3
 # ----------------------------------------------------------------------------------------------
 
 
-def _predicted_labels(classify: Callable[[np.ndarray], Any], inputs: np.ndarray, what: str) -> np.ndarray:
+def _predicted_labels(
+    classify: Callable[[np.ndarray], Any], inputs: np.ndarray, what: str
+) -> np.ndarray:
     """Call a student's classifier and validate that it returns one 0/1 label per input."""
     labels = as_numpy(
-        call_student(classify, inputs, name=f"{what}(inputs)"), f"the output of {what}", dtype=None
+        call_student(classify, inputs, name=f"{what}(inputs)"),
+        f"the output of {what}",
+        dtype=None,
     )
     n = len(inputs)
     require(
@@ -82,7 +93,9 @@ def _hidden_activation_indices(model: nn.Sequential) -> list[int]:
 
 
 @torch.no_grad()
-def _forward_with_unit_off(model: nn.Sequential, X: torch.Tensor, layer: int, k: int) -> torch.Tensor:
+def _forward_with_unit_off(
+    model: nn.Sequential, X: torch.Tensor, layer: int, k: int
+) -> torch.Tensor:
     """Reference: run the network and zero activation ``k`` of hidden layer ``layer``."""
     stop = _hidden_activation_indices(model)[layer]
     h = X
@@ -98,7 +111,9 @@ def _reference_networks() -> list[nn.Sequential]:
     """Small random networks to test a switch-off function on (independent of the notebook)."""
     with isolated_rng(1234):
         nets = [
-            nn.Sequential(nn.Linear(2, 7), nn.ReLU(), nn.Linear(7, 5), nn.ReLU(), nn.Linear(5, 1)),
+            nn.Sequential(
+                nn.Linear(2, 7), nn.ReLU(), nn.Linear(7, 5), nn.ReLU(), nn.Linear(5, 1)
+            ),
             nn.Sequential(
                 nn.Linear(3, 6),
                 nn.Tanh(),
@@ -120,7 +135,9 @@ def _reference_networks() -> list[nn.Sequential]:
 # ----------------------------------------------------------------------------------------------
 
 
-def check_switch_off(switch_off: Callable[[nn.Sequential, int, int], nn.Module]) -> bool:
+def check_switch_off(
+    switch_off: Callable[[nn.Sequential, int, int], nn.Module],
+) -> bool:
     """Exercise 3.1: ``switch_off(model, layer, k)`` switches hidden unit ``k`` of hidden layer
     ``layer`` off.
 
@@ -141,7 +158,9 @@ def check_switch_off(switch_off: Callable[[nn.Sequential, int, int], nn.Module])
         for layer in range(n_hidden):
             width = net[_hidden_activation_indices(net)[layer] + 1].in_features
             for k in sorted({0, width // 2, width - 1}):
-                result = call_student(switch_off, net, layer, k, name="switch_off(model, layer, k)")
+                result = call_student(
+                    switch_off, net, layer, k, name="switch_off(model, layer, k)"
+                )
                 require(
                     isinstance(result, nn.Module),
                     f"switch_off must return a network (an nn.Module); it returned a "
@@ -152,7 +171,10 @@ def check_switch_off(switch_off: Callable[[nn.Sequential, int, int], nn.Module])
                     "switch_off returned the network it was given: return a modified copy "
                     "(copy.deepcopy) and leave the original alone.",
                 )
-                unchanged = all(torch.equal(before[name], value) for name, value in net.state_dict().items())
+                unchanged = all(
+                    torch.equal(before[name], value)
+                    for name, value in net.state_dict().items()
+                )
                 require(
                     unchanged,
                     f"after switch_off(model, layer={layer}, k={k}) the original model's weights "
@@ -198,7 +220,9 @@ def check_curve_classifier(classify: Callable[[np.ndarray], Any]) -> bool:
             :func:`ml4phys.data.gaussian_lorentzian_curves`, to labels ``(n,)`` (0 Gaussian,
             1 Lorentzian), as an array, list or tensor.
     """
-    curves, y = data.gaussian_lorentzian_curves(2000, np.random.default_rng(30_032), noise=0.0)
+    curves, y = data.gaussian_lorentzian_curves(
+        2000, np.random.default_rng(30_032), noise=0.0
+    )
     labels = _predicted_labels(classify, curves, "classify")
     acc = float(np.mean(labels == y))
     require(
@@ -218,7 +242,8 @@ def check_curve_classifier(classify: Callable[[np.ndarray], Any]) -> bool:
 
 
 def check_circles_squares(
-    classify_clean: Callable[[np.ndarray], Any], classify_noisy: Callable[[np.ndarray], Any]
+    classify_clean: Callable[[np.ndarray], Any],
+    classify_noisy: Callable[[np.ndarray], Any],
 ) -> bool:
     """Exercise 3.3: circles vs squares, without noise (>= 95 %) and with noise (>= 85 %).
 
@@ -239,7 +264,9 @@ def check_circles_squares(
             30_034,
         ),
     ]:
-        images, y = data.circles_squares(1000, np.random.default_rng(seed), size=32, noise=noise)
+        images, y = data.circles_squares(
+            1000, np.random.default_rng(seed), size=32, noise=noise
+        )
         what = "classify_clean" if noise == 0 else "classify_noisy"
         labels = _predicted_labels(classify, images, what)
         acc = float(np.mean(labels == y))
@@ -264,7 +291,9 @@ def _reference_log_volume(d: np.ndarray) -> np.ndarray:
     return 0.5 * d * math.log(math.pi) - gammaln(d / 2 + 1)
 
 
-def check_ball_volume(log_volume: Callable[[torch.Tensor], torch.Tensor], d_max: float) -> bool:
+def check_ball_volume(
+    log_volume: Callable[[torch.Tensor], torch.Tensor], d_max: float
+) -> bool:
     """Exercise 3.4: ``log V(d)`` of the unit ball, differentiable, and the dimension of maximal
     volume.
 
@@ -312,11 +341,19 @@ def check_ball_volume(log_volume: Callable[[torch.Tensor], torch.Tensor], d_max:
         "log_volume is wrong although its values are right: keep the whole computation in torch.",
     )
 
-    is_number = isinstance(d_max, (int, float, np.floating, np.integer)) and not isinstance(d_max, bool)
+    is_number = isinstance(
+        d_max, (int, float, np.floating, np.integer)
+    ) and not isinstance(d_max, bool)
     is_scalar_tensor = isinstance(d_max, torch.Tensor) and d_max.numel() == 1
-    require(is_number or is_scalar_tensor, f"d_max must be a number, got {type(d_max).__name__}.")
+    require(
+        is_number or is_scalar_tensor,
+        f"d_max must be a number, got {type(d_max).__name__}.",
+    )
     d_max = float(d_max)
-    require(math.isfinite(d_max) and d_max > 0, f"d_max must be a positive dimension, got {d_max}.")
+    require(
+        math.isfinite(d_max) and d_max > 0,
+        f"d_max must be a positive dimension, got {d_max}.",
+    )
     # log V is concave, so one Newton step from d_max estimates its distance from the maximum
     # without the check holding the answer.
     slope = 0.5 * math.log(math.pi) - 0.5 * float(digamma(d_max / 2 + 1))
@@ -339,7 +376,10 @@ def check_ball_volume(log_volume: Callable[[torch.Tensor], torch.Tensor], d_max:
 
 
 def check_lr_batch_sweep(
-    table: Any, lrs: Sequence[float], batch_sizes: Sequence[int], best: tuple[float, int]
+    table: Any,
+    lrs: Sequence[float],
+    batch_sizes: Sequence[int],
+    best: tuple[float, int],
 ) -> bool:
     """Exercise 3.5: the table of final validation losses over learning rate x batch size.
 
@@ -364,13 +404,18 @@ def check_lr_batch_sweep(
         f"batch size, shape {shape}; it has shape {table.shape}.",
     )
     finite = np.isfinite(table)
-    require(bool(finite.any()), "the table holds no finite loss yet (all nan): fill it in.")
+    require(
+        bool(finite.any()), "the table holds no finite loss yet (all nan): fill it in."
+    )
     require(
         finite.sum() >= table.size / 2,
         f"only {int(finite.sum())} of {table.size} runs gave a "
         "finite loss: were the models re-created for every run?",
     )
-    require(bool(np.all(table[finite] > 0)), "mean squared errors are positive; the table has entries <= 0.")
+    require(
+        bool(np.all(table[finite] > 0)),
+        "mean squared errors are positive; the table has entries <= 0.",
+    )
     require(
         isinstance(best, (tuple, list)) and len(best) == 2,
         f"best must be a pair (lr, batch_size), got a {type(best).__name__}.",

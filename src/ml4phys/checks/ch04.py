@@ -94,19 +94,27 @@ def _as_column(value: Any, n: int, exercise: str, what: str) -> torch.Tensor:
 def _tiny_net(n_in: int) -> torch.nn.Module:
     """A small tanh network with fixed weights, for the differentiability tests."""
     generator = torch.Generator().manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(n_in, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(n_in, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)
+    )
     with torch.no_grad():
         for p in net.parameters():
             p.copy_(torch.randn(p.shape, generator=generator))
     return net
 
 
-def _check_differentiable(loss: Any, net: torch.nn.Module, exercise: str, what: str) -> None:
+def _check_differentiable(
+    loss: Any, net: torch.nn.Module, exercise: str, what: str
+) -> None:
     """The loss built from net must be a scalar that backpropagates to all its parameters."""
     require(
         isinstance(loss, torch.Tensor) and loss.numel() == 1,
         f"{exercise}: {what} must be a scalar tensor (one number), got "
-        + (f"shape {tuple(loss.shape)}." if isinstance(loss, torch.Tensor) else f"a {type(loss).__name__}."),
+        + (
+            f"shape {tuple(loss.shape)}."
+            if isinstance(loss, torch.Tensor)
+            else f"a {type(loss).__name__}."
+        ),
     )
     require(
         loss.requires_grad,
@@ -133,7 +141,9 @@ def _check_differentiable(loss: Any, net: torch.nn.Module, exercise: str, what: 
 # ---------------------------------------------------------------------------------------------
 
 
-def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float], torch.Tensor]) -> bool:
+def check_oscillator_loss(
+    residual_loss: Callable[[Callable, torch.Tensor, float], torch.Tensor],
+) -> bool:
     """Exercise 4.1 (a): the residual loss of ``x'' + omega^2 x = 0``.
 
     ``residual_loss(x_fn, t, omega)`` must return the mean over the points ``t`` (shape
@@ -153,7 +163,11 @@ def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float
         return torch.tensor(t_np, dtype=torch.float64, requires_grad=True)
 
     cases = [
-        ("cos(omega t), the exact solution", lambda t: torch.cos(omega * t), np.zeros_like(t_np)),
+        (
+            "cos(omega t), the exact solution",
+            lambda t: torch.cos(omega * t),
+            np.zeros_like(t_np),
+        ),
         (
             "cos(1.1 omega t)",
             lambda t: torch.cos(1.1 * omega * t),
@@ -162,12 +176,21 @@ def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float
         ("x(t) = t^2", lambda t: t**2, 2 + omega**2 * t_np**2),
     ]
     for name, x_fn, residual in cases:
-        loss = _call(residual_loss, (x_fn, times(), omega), exercise, "residual_loss(x_fn, t, omega)")
+        loss = _call(
+            residual_loss,
+            (x_fn, times(), omega),
+            exercise,
+            "residual_loss(x_fn, t, omega)",
+        )
         require(
             isinstance(loss, torch.Tensor) and loss.numel() == 1,
             f"{exercise}: residual_loss must return a scalar tensor (the mean over the "
             f"points), got {type(loss).__name__}"
-            + (f" of shape {tuple(loss.shape)}." if isinstance(loss, torch.Tensor) else "."),
+            + (
+                f" of shape {tuple(loss.shape)}."
+                if isinstance(loss, torch.Tensor)
+                else "."
+            ),
         )
         value = float(loss.detach())
         expected = float(np.mean(residual**2))
@@ -192,8 +215,14 @@ def check_oscillator_loss(residual_loss: Callable[[Callable, torch.Tensor, float
                 ),
             )
     net = _tiny_net(1)
-    t = torch.linspace(0, OSCILLATOR_T, 20, dtype=torch.float32).reshape(-1, 1).requires_grad_(True)
-    loss = _call(residual_loss, (net, t, omega), exercise, "residual_loss(network, t, omega)")
+    t = (
+        torch.linspace(0, OSCILLATOR_T, 20, dtype=torch.float32)
+        .reshape(-1, 1)
+        .requires_grad_(True)
+    )
+    loss = _call(
+        residual_loss, (net, t, omega), exercise, "residual_loss(network, t, omega)"
+    )
     _check_differentiable(loss, net, exercise, "the residual loss of a network")
     return passed(
         f"{exercise}: your residual loss vanishes on the exact solution, has the right "
@@ -215,18 +244,30 @@ def check_oscillator_solution(x_fn: Callable[[torch.Tensor], torch.Tensor]) -> b
     omega, T = OSCILLATOR_OMEGA, OSCILLATOR_T
     t = torch.linspace(0, T, 1001).reshape(-1, 1)
     with torch.no_grad():
-        x = _as_column(_call(x_fn, (t,), exercise, "x_fn(t)"), len(t), exercise, "your solution x_fn")
+        x = _as_column(
+            _call(x_fn, (t,), exercise, "x_fn(t)"),
+            len(t),
+            exercise,
+            "your solution x_fn",
+        )
     x = x.double()
-    require(bool(torch.isfinite(x).all()), f"{exercise}: your solution has non-finite values.")
+    require(
+        bool(torch.isfinite(x).all()),
+        f"{exercise}: your solution has non-finite values.",
+    )
     error = (x - torch.cos(omega * t.double())).abs()
     i_max = int(error.argmax())
     t0 = torch.zeros(1, 1, requires_grad=True)
-    x0 = _as_column(_call(x_fn, (t0,), exercise, "x_fn(t)"), 1, exercise, "your solution x_fn")
+    x0 = _as_column(
+        _call(x_fn, (t0,), exercise, "x_fn(t)"), 1, exercise, "your solution x_fn"
+    )
     require(
         abs(float(x0.detach()) - 1) < OSCILLATOR_TOLERANCE,
         f"{exercise}: your solution has x(0) = {float(x0.detach()):.3f}; the initial condition is x(0) = 1.",
     )
-    (v0,) = _call(torch.autograd.grad, (x0.sum(), t0), exercise, "differentiating x_fn at t = 0")
+    (v0,) = _call(
+        torch.autograd.grad, (x0.sum(), t0), exercise, "differentiating x_fn at t = 0"
+    )
     v0 = v0.detach()
     require(
         abs(float(v0)) < OSCILLATOR_TOLERANCE * omega,
@@ -251,7 +292,9 @@ def check_oscillator_solution(x_fn: Callable[[torch.Tensor], torch.Tensor]) -> b
 # ---------------------------------------------------------------------------------------------
 
 
-def check_laplace_residual(laplace_residual: Callable[[Callable, torch.Tensor], torch.Tensor]) -> bool:
+def check_laplace_residual(
+    laplace_residual: Callable[[Callable, torch.Tensor], torch.Tensor],
+) -> bool:
     """Exercise 4.2 (a): the residual ``u_xx + u_yy`` of the Laplace equation.
 
     ``laplace_residual(u_fn, xy)`` must return the Laplacian of ``u_fn`` at the points ``xy``
@@ -267,18 +310,31 @@ def check_laplace_residual(laplace_residual: Callable[[Callable, torch.Tensor], 
     x, y = xy_np[:, :1], xy_np[:, 1:]
     pi = math.pi
     cases = [
-        ("the exact solution sin(pi x) sinh(pi y) / sinh(pi)", laplace_exact, np.zeros_like(x)),
+        (
+            "the exact solution sin(pi x) sinh(pi y) / sinh(pi)",
+            laplace_exact,
+            np.zeros_like(x),
+        ),
         (
             "u = sin(pi x) sin(pi y)",
             lambda p: torch.sin(pi * p[:, :1]) * torch.sin(pi * p[:, 1:]),
             -2 * pi**2 * np.sin(pi * x) * np.sin(pi * y),
         ),
-        ("u = x^3 y + y^2", lambda p: p[:, :1] ** 3 * p[:, 1:] + p[:, 1:] ** 2, 6 * x * y + 2),
+        (
+            "u = x^3 y + y^2",
+            lambda p: p[:, :1] ** 3 * p[:, 1:] + p[:, 1:] ** 2,
+            6 * x * y + 2,
+        ),
     ]
     for name, u_fn, expected in cases:
         xy = torch.tensor(xy_np, dtype=torch.float64, requires_grad=True)
         r = _call(laplace_residual, (u_fn, xy), exercise, "laplace_residual(u_fn, xy)")
-        r = _as_column(r, len(xy_np), exercise, "laplace_residual").detach().double().numpy()
+        r = (
+            _as_column(r, len(xy_np), exercise, "laplace_residual")
+            .detach()
+            .double()
+            .numpy()
+        )
         deviation = np.abs(r - expected)
         i = int(deviation.argmax())
         require(
@@ -295,7 +351,9 @@ def check_laplace_residual(laplace_residual: Callable[[Callable, torch.Tensor], 
         exercise,
         "laplace_residual",
     )
-    _check_differentiable(r.pow(2).mean(), net, exercise, "the mean square of your residual of a network")
+    _check_differentiable(
+        r.pow(2).mean(), net, exercise, "the mean square of your residual of a network"
+    )
     return passed(
         f"{exercise}: your residual is the Laplacian: zero for the exact solution, right "
         "for two other functions, and differentiable with respect to a network's "
@@ -323,9 +381,15 @@ def check_laplace_solution(u_fn: Callable[[torch.Tensor], torch.Tensor]) -> bool
     xy = torch.stack([X.ravel(), Y.ravel()], dim=1)
     with torch.no_grad():
         u = _as_column(
-            _call(u_fn, (xy,), exercise, "u_fn(xy)"), len(xy), exercise, "your solution u_fn"
+            _call(u_fn, (xy,), exercise, "u_fn(xy)"),
+            len(xy),
+            exercise,
+            "your solution u_fn",
         ).double()
-    require(bool(torch.isfinite(u).all()), f"{exercise}: your solution has non-finite values.")
+    require(
+        bool(torch.isfinite(u).all()),
+        f"{exercise}: your solution has non-finite values.",
+    )
     exact = laplace_exact(xy.double())
     error = (u - exact).abs()
     i = int(error.argmax())
@@ -347,7 +411,9 @@ def check_laplace_solution(u_fn: Callable[[torch.Tensor], torch.Tensor]) -> bool
 # ---------------------------------------------------------------------------------------------
 
 
-def check_power_law_fit(fit_power_law: Callable[[np.ndarray, np.ndarray], tuple]) -> bool:
+def check_power_law_fit(
+    fit_power_law: Callable[[np.ndarray, np.ndarray], tuple],
+) -> bool:
     """Exercise 4.3: fitting ``L(N) = a N^(-alpha) + L_inf``.
 
     ``fit_power_law(N, L)`` takes arrays of model sizes and losses and returns
@@ -370,17 +436,26 @@ def check_power_law_fit(fit_power_law: Callable[[np.ndarray, np.ndarray], tuple]
     ]
     for case, (a, alpha, L_inf, sigma) in enumerate(cases, start=1):
         L = (a * N ** (-alpha) + L_inf) * np.exp(sigma * noise)
-        result = _call(fit_power_law, (N.copy(), L.copy()), exercise, "fit_power_law(N, L)")
+        result = _call(
+            fit_power_law, (N.copy(), L.copy()), exercise, "fit_power_law(N, L)"
+        )
         require(
             isinstance(result, (tuple, list)) and len(result) == 4,
             f"{exercise}: fit_power_law must return a tuple (a, alpha, L_inf, alpha_err), got "
             f"{type(result).__name__}"
-            + (f" of length {len(result)}." if isinstance(result, (tuple, list)) else "."),
+            + (
+                f" of length {len(result)}."
+                if isinstance(result, (tuple, list))
+                else "."
+            ),
         )
         try:
             a_fit, alpha_fit, L_inf_fit, alpha_err = (float(v) for v in result)
         except (TypeError, ValueError):
-            require(False, f"{exercise}: the four values returned by fit_power_law must be numbers.")
+            require(
+                False,
+                f"{exercise}: the four values returned by fit_power_law must be numbers.",
+            )
         require(
             all(math.isfinite(v) for v in (a_fit, alpha_fit, L_inf_fit, alpha_err)),
             f"{exercise}: fit_power_law returned non-finite values "

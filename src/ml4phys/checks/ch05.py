@@ -84,7 +84,14 @@ def check_conv_matrix(conv_matrix: Callable[..., Any]) -> bool:
         conv_matrix: the student's function.
     """
     r = np.random.default_rng(_SEED)
-    cases = [(3, 10, 1, 0), (3, 10, 1, 1), (4, 11, 2, 0), (5, 12, 2, 2), (1, 7, 3, 0), (2, 9, 3, 1)]
+    cases = [
+        (3, 10, 1, 0),
+        (3, 10, 1, 1),
+        (4, 11, 2, 0),
+        (5, 12, 2, 2),
+        (1, 7, 3, 0),
+        (2, 9, 3, 1),
+    ]
     for k, n, stride, padding in cases:
         w = r.standard_normal(k)
         M = as_numpy(
@@ -98,7 +105,9 @@ def check_conv_matrix(conv_matrix: Callable[..., Any]) -> bool:
             "the matrix returned by conv_matrix",
         )
         n_out = conv.conv_output_size(n, k, stride, padding)
-        setting = f"for a kernel of length {k}, n = {n}, stride {stride}, padding {padding}"
+        setting = (
+            f"for a kernel of length {k}, n = {n}, stride {stride}, padding {padding}"
+        )
         require(
             M.ndim == 2 and M.shape[1] == n,
             f"{setting} the matrix must have shape (n_out, n), one column per input sample; "
@@ -127,7 +136,9 @@ def check_conv_matrix(conv_matrix: Callable[..., Any]) -> bool:
             f"{np.abs(M @ x - expected).max():.3g}). Is the kernel flipped, or the stride or "
             "padding handled differently?",
         )
-    return passed("Exercise 5.1: your matrices reproduce torch's conv1d for all strides and paddings tested.")
+    return passed(
+        "Exercise 5.1: your matrices reproduce torch's conv1d for all strides and paddings tested."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -163,7 +174,10 @@ def check_fashion_classifier(model: nn.Module) -> bool:
             f"it returned {getattr(logits, 'shape', type(logits).__name__)}.",
         )
         predicted = torch.cat(
-            [call_student(model, X[i : i + 2000], name="model(X)").argmax(1) for i in range(0, len(X), 2000)]
+            [
+                call_student(model, X[i : i + 2000], name="model(X)").argmax(1)
+                for i in range(0, len(X), 2000)
+            ]
         )
     accuracy = (predicted.numpy() == labels).mean()
     require(
@@ -182,12 +196,16 @@ def check_fashion_classifier(model: nn.Module) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def _centre_activation(model: nn.Module, image: torch.Tensor, channel: int) -> torch.Tensor:
+def _centre_activation(
+    model: nn.Module, image: torch.Tensor, channel: int
+) -> torch.Tensor:
     out = model(image[None, None])  # (1, C, H', W')
     return out[0, channel, out.shape[2] // 2, out.shape[3] // 2]
 
 
-def _reference_maximum(model: nn.Module, channel: int, size: int, n_restarts: int = 3) -> float:
+def _reference_maximum(
+    model: nn.Module, channel: int, size: int, n_restarts: int = 3
+) -> float:
     """Projected, normalised gradient ascent on the unit ball, best of a few random starts."""
     best = -np.inf
     generator = torch.Generator().manual_seed(_SEED + channel)
@@ -198,7 +216,9 @@ def _reference_maximum(model: nn.Module, channel: int, size: int, n_restarts: in
             x.requires_grad_(True)
             (grad,) = torch.autograd.grad(_centre_activation(model, x, channel), x)
             with torch.no_grad():
-                x = x + (0.2 if step < 100 else 0.05) * grad / grad.norm().clamp(min=1e-12)
+                x = x + (0.2 if step < 100 else 0.05) * grad / grad.norm().clamp(
+                    min=1e-12
+                )
                 x = x / x.norm().clamp(min=1.0)
         with torch.no_grad():
             best = max(best, _centre_activation(model, x, channel).item())
@@ -227,11 +247,18 @@ def check_maximise_channel(maximise_channel: Callable[..., Any]) -> bool:
     """
     size = 13
     linear, deep = _maximise_test_models()
-    for model, name in [(linear, "a single 5x5 convolution"), (deep, "a two-layer network")]:
+    for model, name in [
+        (linear, "a single 5x5 convolution"),
+        (deep, "a two-layer network"),
+    ]:
         for channel in (0, 2):
             image = as_tensor(
                 call_student(
-                    maximise_channel, model, channel, size, name="maximise_channel(model, channel, size)"
+                    maximise_channel,
+                    model,
+                    channel,
+                    size,
+                    name="maximise_channel(model, channel, size)",
                 ),
                 "the image returned by maximise_channel",
             ).float()
@@ -240,7 +267,10 @@ def check_maximise_channel(maximise_channel: Callable[..., Any]) -> bool:
                 f"for size = {size} the image must have shape ({size}, {size}); yours has {tuple(image.shape)}.",
             )
             norm = image.norm().item()
-            require(norm <= 1 + 1e-4, f"the image must have norm at most 1; yours has norm {norm:.4f}.")
+            require(
+                norm <= 1 + 1e-4,
+                f"the image must have norm at most 1; yours has norm {norm:.4f}.",
+            )
             with torch.no_grad():
                 reached = _centre_activation(model, image, channel).item()
             if model is linear:
@@ -259,7 +289,9 @@ def check_maximise_channel(maximise_channel: Callable[..., Any]) -> bool:
                     f"less than {_MAXIMISE_FRACTION:.0%} of what a reference optimiser reaches. Run "
                     "more ascent steps, or start from several random images?",
                 )
-    return passed("Exercise 5.3: your images excite the channels (nearly) as much as an image of norm 1 can.")
+    return passed(
+        "Exercise 5.3: your images excite the channels (nearly) as much as an image of norm 1 can."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -286,14 +318,18 @@ def check_residual_block(block_class: type) -> bool:
     generator = torch.Generator().manual_seed(_SEED)
     for channels, shape in [(1, (9, 9)), (3, (8, 12)), (6, (5, 7))]:
         with isolated_rng():
-            block = call_student(block_class, channels, name="block_class(channels)", expects=nn.Module)
+            block = call_student(
+                block_class, channels, name="block_class(channels)", expects=nn.Module
+            )
         for name in ("conv1", "conv2"):
             layer = getattr(block, name, None)
             require(
-                isinstance(layer, nn.Conv2d), f"the block needs an attribute {name} that is an nn.Conv2d."
+                isinstance(layer, nn.Conv2d),
+                f"the block needs an attribute {name} that is an nn.Conv2d.",
             )
             require(
-                layer.in_channels == channels == layer.out_channels and layer.kernel_size == (3, 3),
+                layer.in_channels == channels == layer.out_channels
+                and layer.kernel_size == (3, 3),
                 f"{name} must map {channels} to {channels} channels with a 3x3 kernel; it maps "
                 f"{layer.in_channels} to {layer.out_channels} with {layer.kernel_size}.",
             )
@@ -321,10 +357,16 @@ def check_residual_block(block_class: type) -> bool:
             if block.conv2.bias is not None:
                 block.conv2.bias.zero_()
             require(
-                torch.allclose(call_student(block, x, name="block(x)", expects=torch.Tensor), x, atol=1e-6),
+                torch.allclose(
+                    call_student(block, x, name="block(x)", expects=torch.Tensor),
+                    x,
+                    atol=1e-6,
+                ),
                 "with conv2's weights and bias set to zero the block must be the identity.",
             )
-    return passed("Exercise 5.4: your block computes x + conv2(relu(conv1(x))) and keeps the shape.")
+    return passed(
+        "Exercise 5.4: your block computes x + conv2(relu(conv1(x))) and keeps the shape."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -351,7 +393,10 @@ def check_circles_to_squares(model: nn.Module) -> bool:
         model: the trained network.
     """
     _require_module(model, "model")
-    require(not isinstance(model, conv.UNet), "build your own network; conv.UNet is the lecture's.")
+    require(
+        not isinstance(model, conv.UNet),
+        "build your own network; conv.UNet is the lecture's.",
+    )
     inputs, targets = data.circles_to_squares(500, np.random.default_rng(_SEED))
     model.eval()
     with torch.no_grad():
@@ -400,7 +445,12 @@ def check_ising_energy(ising_energy: Callable[..., Any]) -> bool:
         spins[0] = 1.0
         spins[1] = -1.0
         energy = as_numpy(
-            call_student(ising_energy, torch.from_numpy(spins).float(), J, name="ising_energy(spins, J)"),
+            call_student(
+                ising_energy,
+                torch.from_numpy(spins).float(),
+                J,
+                name="ising_energy(spins, J)",
+            ),
             "the energies returned by ising_energy",
         )
         require(

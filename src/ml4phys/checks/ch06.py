@@ -22,7 +22,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from ml4phys import data
-from ml4phys.checks._core import as_numpy, call_student, digest, isolated_rng, passed, require
+from ml4phys.checks._core import (
+    as_numpy,
+    call_student,
+    digest,
+    isolated_rng,
+    passed,
+    require,
+)
 from ml4phys.nn import symmetry
 from ml4phys.physics import particles
 
@@ -53,7 +60,8 @@ def _as_float(value: Any, name: str) -> float:
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         value = value.item()
     require(
-        isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool),
+        isinstance(value, (int, float, np.floating, np.integer))
+        and not isinstance(value, bool),
         f"{name} must be a number, got {type(value).__name__}.",
     )
     return float(value)
@@ -64,13 +72,20 @@ def _as_float(value: Any, name: str) -> float:
 # ----------------------------------------------------------------------------------------------
 
 
-def _error_cases() -> list[tuple[str, Callable, torch.Tensor, Callable, Callable | None, tuple]]:
+def _error_cases() -> list[
+    tuple[str, Callable, torch.Tensor, Callable, Callable | None, tuple]
+]:
     """Hidden test cases: (description, f, xs, transform_in, transform_out, group)."""
 
     def build():
         xs_img = torch.rand(12, 2, 6, 6)
         w = torch.randn(3, 2, 3, 3)
-        w_sym = w + torch.rot90(w, 1, (-2, -1)) + torch.rot90(w, 2, (-2, -1)) + torch.rot90(w, 3, (-2, -1))
+        w_sym = (
+            w
+            + torch.rot90(w, 1, (-2, -1))
+            + torch.rot90(w, 2, (-2, -1))
+            + torch.rot90(w, 3, (-2, -1))
+        )
         sets = torch.randn(10, 5, 3)
         mlp = nn.Sequential(nn.Linear(15, 8), nn.Tanh(), nn.Linear(8, 2))
         return xs_img, w, w_sym, sets, mlp
@@ -179,10 +194,16 @@ def candidate_layers() -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
         "max_pool_8x8": lambda x: F.max_pool2d(x[..., :8, :8], 2),
         "max_pool_9x9": lambda x: F.max_pool2d(x[..., :9, :9], 2),
         "upsample_nearest": lambda x: F.interpolate(x, scale_factor=2, mode="nearest"),
-        "softmax_over_pixels": lambda x: torch.softmax(x.flatten(-2), dim=-1).reshape(x.shape),
+        "softmax_over_pixels": lambda x: torch.softmax(x.flatten(-2), dim=-1).reshape(
+            x.shape
+        ),
         "add_transpose": lambda x: x + x.transpose(-1, -2),
-        "conv_transpose_symmetric_filter": lambda x: F.conv2d(x, w_transpose_symmetric, padding=1),
-        "conv_2x2_same_padding": lambda x: F.conv2d(F.pad(x, (0, 1, 0, 1)), torch.ones(1, 1, 2, 2)),
+        "conv_transpose_symmetric_filter": lambda x: F.conv2d(
+            x, w_transpose_symmetric, padding=1
+        ),
+        "conv_2x2_same_padding": lambda x: F.conv2d(
+            F.pad(x, (0, 1, 0, 1)), torch.ones(1, 1, 2, 2)
+        ),
     }
 
 
@@ -205,12 +226,16 @@ def check_layer_verdicts(verdicts: Mapping[str, Any]) -> bool:
         verdicts: layer name -> ``True`` (equivariant under quarter turns, with the same action
             on input and output images) or ``False``.
     """
-    require(isinstance(verdicts, Mapping), f"verdicts must be a dict, got {type(verdicts).__name__}.")
+    require(
+        isinstance(verdicts, Mapping),
+        f"verdicts must be a dict, got {type(verdicts).__name__}.",
+    )
     missing = sorted(set(_VERDICT_DIGESTS) - set(verdicts))
     require(not missing, f"verdicts has no entry for {missing}.")
     for name, value in verdicts.items():
         require(
-            isinstance(value, (bool, np.bool_)), f"verdicts[{name!r}] must be True or False, got {value!r}."
+            isinstance(value, (bool, np.bool_)),
+            f"verdicts[{name!r}] must be True or False, got {value!r}.",
         )
     right = all(
         digest((name, bool(verdicts[name])), _VERDICT_SALT) == stored
@@ -262,7 +287,11 @@ def check_c4_convs(lift: Callable[..., Any], group_conv: Callable[..., Any]) -> 
     )
     for k in (1, 2, 3):
         rotated = call_student(
-            lift, symmetry.rotate90(x, k), w_lift, name="lift(x, weight)", expects=torch.Tensor
+            lift,
+            symmetry.rotate90(x, k),
+            w_lift,
+            name="lift(x, weight)",
+            expects=torch.Tensor,
         )
         require(
             torch.allclose(rotated, symmetry.rotate_c4_features(y, k), atol=1e-10),
@@ -275,7 +304,9 @@ def check_c4_convs(lift: Callable[..., Any], group_conv: Callable[..., Any]) -> 
         "lift is equivariant but does not agree with the definition (ch06-eq-lift).",
     )
 
-    z = call_student(group_conv, y, w_group, name="group_conv(y, weight)", expects=torch.Tensor)
+    z = call_student(
+        group_conv, y, w_group, name="group_conv(y, weight)", expects=torch.Tensor
+    )
     require(
         tuple(z.shape) == (2, 2, 4, 7, 7),
         "group_conv of (2, 4, 4, 7, 7) with filters (2, 4, 4, 5, 5) "
@@ -323,7 +354,9 @@ def check_particle_model(predict_energy: Callable[[torch.Tensor], Any]) -> bool:
         predict_energy: maps positions, a float32 tensor ``(n, 6, 2)``, to energies ``(n,)`` or
             ``(n, 1)`` (a tensor or an array).
     """
-    positions, energies = particles.particle_energies(1000, 6, np.random.default_rng(60_636))
+    positions, energies = particles.particle_energies(
+        1000, 6, np.random.default_rng(60_636)
+    )
     P = torch.from_numpy(positions)
     with torch.no_grad():
         out = call_student(predict_energy, P, name="predict_energy(positions)")
@@ -336,10 +369,14 @@ def check_particle_model(predict_energy: Callable[[torch.Tensor], Any]) -> bool:
     out = out.reshape(-1)
     std = float(energies.std())
     relative = float(np.sqrt(np.mean((out - energies) ** 2)) / std)
-    perm = torch.from_numpy(np.random.default_rng(60_637).permuted(np.tile(np.arange(6), (1000, 1)), axis=1))
+    perm = torch.from_numpy(
+        np.random.default_rng(60_637).permuted(np.tile(np.arange(6), (1000, 1)), axis=1)
+    )
     P_perm = torch.gather(P, 1, perm[:, :, None].expand(-1, -1, 2))
     with torch.no_grad():
-        out_perm = call_student(predict_energy, P_perm, name="predict_energy(positions)")
+        out_perm = call_student(
+            predict_energy, P_perm, name="predict_energy(positions)"
+        )
     out_perm = as_numpy(out_perm, "the result of predict_energy").reshape(-1)
     change = float(np.abs(out_perm - out).max())
     require(
@@ -364,7 +401,9 @@ def check_particle_model(predict_energy: Callable[[torch.Tensor], Any]) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def digits_study_data() -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+def digits_study_data() -> tuple[
+    tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]
+]:
     """The fixed data of exercise 6.4.
 
     Returns:
@@ -372,12 +411,16 @@ def digits_study_data() -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.
         digits of :func:`ml4phys.data.rotated_digits` (nines dropped) and 600 test digits
         rotated by random quarter turns; images float32 ``(n, 1, 8, 8)``, labels int64 0..8.
     """
-    (X_pool, y_pool), (X_test, y_test, _) = data.rotated_digits(np.random.default_rng(2019), n_test=600)
+    (X_pool, y_pool), (X_test, y_test, _) = data.rotated_digits(
+        np.random.default_rng(2019), n_test=600
+    )
     return (X_pool[:STUDY_N_TRAIN], y_pool[:STUDY_N_TRAIN]), (X_test, y_test)
 
 
 def check_augmentation_study(
-    models: Mapping[str, nn.Module], accuracies: Mapping[str, Any], errors: Mapping[str, Any]
+    models: Mapping[str, nn.Module],
+    accuracies: Mapping[str, Any],
+    errors: Mapping[str, Any],
 ) -> bool:
     """Exercise 6.4: three trained digit classifiers, their test accuracies and invariance errors.
 
@@ -394,8 +437,15 @@ def check_augmentation_study(
         accuracies: the same keys -> the test accuracy you measured (a fraction).
         errors: the same keys -> the invariance error you measured.
     """
-    for name, mapping in [("models", models), ("accuracies", accuracies), ("errors", errors)]:
-        require(isinstance(mapping, Mapping), f"{name} must be a dict with keys {list(STUDY_KINDS)}.")
+    for name, mapping in [
+        ("models", models),
+        ("accuracies", accuracies),
+        ("errors", errors),
+    ]:
+        require(
+            isinstance(mapping, Mapping),
+            f"{name} must be a dict with keys {list(STUDY_KINDS)}.",
+        )
         missing = [kind for kind in STUDY_KINDS if kind not in mapping]
         require(not missing, f"{name} has no entry for {missing}.")
     _, (X_test, y_test) = digits_study_data()
@@ -405,7 +455,9 @@ def check_augmentation_study(
         require(isinstance(model, nn.Module), f"models[{kind!r}] must be an nn.Module.")
         model.eval()
         with torch.no_grad():
-            logits = call_student(model, X_test, name=f"models[{kind!r}](X)", expects=torch.Tensor)
+            logits = call_student(
+                model, X_test, name=f"models[{kind!r}](X)", expects=torch.Tensor
+            )
         require(
             tuple(logits.shape) == (len(X_test), 9),
             f"models[{kind!r}] must return logits of shape (n, 9); it returned {tuple(logits.shape)}.",
@@ -458,6 +510,7 @@ def check_augmentation_study(
         "suspiciously high for a model that saw only upright digits: was it trained on rotated ones?",
     )
     summary = ", ".join(
-        f"{kind} {measured_acc[kind]:.1%} (error {measured_err[kind]:.1e})" for kind in STUDY_KINDS
+        f"{kind} {measured_acc[kind]:.1%} (error {measured_err[kind]:.1e})"
+        for kind in STUDY_KINDS
     )
     return passed(f"Exercise 6.4: {summary}.")

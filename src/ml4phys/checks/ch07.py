@@ -75,7 +75,9 @@ def three_input_target(X: torch.Tensor) -> torch.Tensor:
 
     Which of its inputs it depends on is what the exercise asks you to find out.
     """
-    wave, square, _ = (int(i) for i in np.random.default_rng(_THREE_INPUT_SEED).permutation(3))
+    wave, square, _ = (
+        int(i) for i in np.random.default_rng(_THREE_INPUT_SEED).permutation(3)
+    )
     return torch.sin(math.pi * X[:, wave : wave + 1]) + X[:, square : square + 1] ** 2
 
 
@@ -86,7 +88,9 @@ def oscillator_energy(x: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 def _reference_count(widths: list[int], grid_size: int, spline_order: int) -> int:
-    return (grid_size + spline_order + 2) * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    return (grid_size + spline_order + 2) * sum(
+        a * b for a, b in zip(widths[:-1], widths[1:])
+    )
 
 
 # ------------------------------------------------------------------------------ Exercise 7.1
@@ -106,7 +110,9 @@ def check_bspline_derivative(bspline_derivative: Callable[..., Any]) -> bool:
         inner = (float(t[k]), float(t[n_basis]))
         x = torch.from_numpy(np.sort(g.uniform(*inner, 60)))
         result = as_numpy(
-            call_student(bspline_derivative, x, t, k, name="bspline_derivative(x, t, k)"),
+            call_student(
+                bspline_derivative, x, t, k, name="bspline_derivative(x, t, k)"
+            ),
             "the result of bspline_derivative",
         )
         require(
@@ -121,7 +127,9 @@ def check_bspline_derivative(bspline_derivative: Callable[..., Any]) -> bool:
             f"for order k = {k} on {len(t)} knots the derivatives differ from the reference by up to "
             f"{error:.2e} (tolerance 1e-6). Check the factor in front and the two denominators.",
         )
-    return passed("Exercise 7.1: the B-spline derivatives agree with SciPy on unseen knots and points.")
+    return passed(
+        "Exercise 7.1: the B-spline derivatives agree with SciPy on unseen knots and points."
+    )
 
 
 # ------------------------------------------------------------------------------ Exercise 7.2
@@ -129,7 +137,12 @@ def check_bspline_derivative(bspline_derivative: Callable[..., Any]) -> bool:
 
 def check_parameter_count(kan_n_parameters: Callable[..., Any], mlp: nn.Module) -> bool:
     """Exercise 7.2: the KAN parameter count, and an MLP of the size of ``KAN([3, 4, 1])``."""
-    for widths, G, k in [([2, 5, 1], 5, 3), ([3, 4, 2, 1], 8, 2), ([4, 1], 3, 1), ([1, 1], 1, 0)]:
+    for widths, G, k in [
+        ([2, 5, 1], 5, 3),
+        ([3, 4, 2, 1], 8, 2),
+        ([4, 1], 3, 1),
+        ([1, 1], 1, 0),
+    ]:
         count = call_student(
             kan_n_parameters,
             list(widths),
@@ -140,24 +153,34 @@ def check_parameter_count(kan_n_parameters: Callable[..., Any], mlp: nn.Module) 
         )
         expected = _reference_count(widths, G, k)
         with isolated_rng(0):  # building a KAN draws its initial weights
-            actual = n_parameters(kan.KAN(widths, grid_size=G, spline_order=k), trainable_only=False)
+            actual = n_parameters(
+                kan.KAN(widths, grid_size=G, spline_order=k), trainable_only=False
+            )
         assert expected == actual  # internal invariant of this check
         require(
             isinstance(count, (int, np.integer)) and int(count) == expected,
             f"kan_n_parameters({widths}, grid_size={G}, spline_order={k}) returned {count!r}, "
             "which does not match the number of parameters of such a KAN.",
         )
-    require(isinstance(mlp, nn.Module), f"mlp must be a torch nn.Module; got {type(mlp).__name__}.")
+    require(
+        isinstance(mlp, nn.Module),
+        f"mlp must be a torch nn.Module; got {type(mlp).__name__}.",
+    )
     with torch.no_grad():
         out = call_student(mlp, torch.zeros(5, 3), name="mlp(X)", expects=torch.Tensor)
-    require(tuple(out.shape) == (5, 1), f"the MLP must map (batch, 3) to (batch, 1); got {tuple(out.shape)}.")
+    require(
+        tuple(out.shape) == (5, 1),
+        f"the MLP must map (batch, 3) to (batch, 1); got {tuple(out.shape)}.",
+    )
     target = _reference_count([3, 4, 1], 5, 3)
     n = n_parameters(mlp, trainable_only=False, name="mlp")
     require(
         abs(n - target) <= _PARAMETER_TOLERANCE * target,
         f"your MLP has {n} parameters; it must be within {_PARAMETER_TOLERANCE:.0%} of the KAN's count.",
     )
-    require(not isinstance(mlp, kan.KAN), "mlp must be a multilayer perceptron, not a KAN.")
+    require(
+        not isinstance(mlp, kan.KAN), "mlp must be a multilayer perceptron, not a KAN."
+    )
     return passed(f"Exercise 7.2: parameter counts right; your MLP has {n} parameters.")
 
 
@@ -171,8 +194,14 @@ def _fresh_points(n: int, d: int, seed: int) -> torch.Tensor:
 
 def check_product_kan(model: nn.Module) -> bool:
     """Exercise 7.3: a small KAN that fits ``x y`` on ``[-1, 1]^2`` to RMSE 0.02 on fresh points."""
-    require(isinstance(model, kan.KAN), f"model must be an ml4phys.nn.kan.KAN; got {type(model).__name__}.")
-    require(model.widths[0] == 2 and model.widths[-1] == 1, "the KAN must have 2 inputs and 1 output.")
+    require(
+        isinstance(model, kan.KAN),
+        f"model must be an ml4phys.nn.kan.KAN; got {type(model).__name__}.",
+    )
+    require(
+        model.widths[0] == 2 and model.widths[-1] == 1,
+        "the KAN must have 2 inputs and 1 output.",
+    )
     n = n_parameters(model, trainable_only=False)
     require(
         n <= _PRODUCT_MAX_PARAMETERS,
@@ -181,15 +210,22 @@ def check_product_kan(model: nn.Module) -> bool:
     X = _fresh_points(4000, 2, 77)
     with torch.no_grad():
         y_hat = call_student(
-            model, X.to(next(model.parameters()).dtype), name="model(X)", expects=torch.Tensor
+            model,
+            X.to(next(model.parameters()).dtype),
+            name="model(X)",
+            expects=torch.Tensor,
         )
-    error = float(torch.sqrt(torch.mean((y_hat.double() - product_target(X).double()) ** 2)))
+    error = float(
+        torch.sqrt(torch.mean((y_hat.double() - product_target(X).double()) ** 2))
+    )
     require(
         error < _PRODUCT_RMSE,
         f"the RMSE on fresh points is {error:.4f}; it must be below {_PRODUCT_RMSE}. Train longer, "
         "or try another width or grid.",
     )
-    return passed(f"Exercise 7.3: RMSE {error:.4f} on fresh points with {n} parameters.")
+    return passed(
+        f"Exercise 7.3: RMSE {error:.4f} on fresh points with {n} parameters."
+    )
 
 
 # ------------------------------------------------------------------------------ Exercise 7.4
@@ -197,13 +233,19 @@ def check_product_kan(model: nn.Module) -> bool:
 
 def check_relevant_inputs(model: nn.Module, relevant_inputs: Any) -> bool:
     """Exercise 7.4: the pruned KAN still fits, and the relevant inputs are identified."""
-    require(isinstance(model, kan.KAN), f"model must be an ml4phys.nn.kan.KAN; got {type(model).__name__}.")
+    require(
+        isinstance(model, kan.KAN),
+        f"model must be an ml4phys.nn.kan.KAN; got {type(model).__name__}.",
+    )
     require(model.widths[0] == 3, "the KAN must have 3 inputs.")
     try:
         chosen = {int(i) for i in relevant_inputs}
     except (TypeError, ValueError):
         require(False, "relevant_inputs must be a list of input indices (0, 1 or 2).")
-    require(chosen <= {0, 1, 2}, f"relevant_inputs must be indices 0, 1 or 2; got {sorted(chosen)}.")
+    require(
+        chosen <= {0, 1, 2},
+        f"relevant_inputs must be indices 0, 1 or 2; got {sorted(chosen)}.",
+    )
     live_from = model.layers[0].mask.amax(dim=0) > 0  # (3,): inputs with a live edge
     from_model = {int(i) for i in torch.nonzero(live_from).flatten()}
     require(
@@ -233,7 +275,9 @@ def check_relevant_inputs(model: nn.Module, relevant_inputs: Any) -> bool:
 # ------------------------------------------------------------------------------ Exercise 7.5
 
 
-def check_oscillator_formula(energy_formula: Callable[..., Any], mass: float, omega: float) -> bool:
+def check_oscillator_formula(
+    energy_formula: Callable[..., Any], mass: float, omega: float
+) -> bool:
     """Exercise 7.5: the recovered energy function on fresh phase-space points, and m, omega."""
     require(
         energy_formula is not oscillator_energy,
@@ -242,7 +286,8 @@ def check_oscillator_formula(energy_formula: Callable[..., Any], mass: float, om
     g = np.random.default_rng(75)
     x, p = g.uniform(-1, 1, 2000), g.uniform(-1, 1, 2000)
     values = as_numpy(
-        call_student(energy_formula, x, p, name="energy_formula(x, p)"), "the result of energy_formula"
+        call_student(energy_formula, x, p, name="energy_formula(x, p)"),
+        "the result of energy_formula",
     )
     require(
         values.shape == (2000,),
@@ -256,13 +301,19 @@ def check_oscillator_formula(energy_formula: Callable[..., Any], mass: float, om
         f"below {_FORMULA_RELATIVE_RMSE:.0%}.",
     )
     true_mass, true_omega = _oscillator_parameters()
-    for name, value, true_value in [("mass", mass, true_mass), ("omega", omega, true_omega)]:
+    for name, value, true_value in [
+        ("mass", mass, true_mass),
+        ("omega", omega, true_omega),
+    ]:
         require(
-            isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool),
+            isinstance(value, (int, float, np.floating, np.integer))
+            and not isinstance(value, bool),
             f"{name} must be a number; got {type(value).__name__}.",
         )
         require(
             abs(float(value) - true_value) < 0.05 * true_value,
             f"your {name} is off by more than 5%. Read it off the coefficients of x^2 and p^2.",
         )
-    return passed(f"Exercise 7.5: formula within {relative:.2%} on fresh points; mass and omega recovered.")
+    return passed(
+        f"Exercise 7.5: formula within {relative:.2%} on fresh points; mass and omega recovered."
+    )

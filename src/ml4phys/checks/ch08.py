@@ -38,7 +38,13 @@ __all__ = [
 COUNTDOWN_MAX = 20
 """Largest count of the count-down task of exercise 8.2 (sequences of ``COUNTDOWN_MAX + 5`` steps)."""
 
-OSCILLATOR_SETTINGS: dict[str, Any] = {"n_masses": 2, "k": 1.0, "coupling": 0.25, "dt": 0.25, "n_steps": 80}
+OSCILLATOR_SETTINGS: dict[str, Any] = {
+    "n_masses": 2,
+    "k": 1.0,
+    "coupling": 0.25,
+    "dt": 0.25,
+    "n_steps": 80,
+}
 """Arguments of :func:`ml4phys.physics.oscillators.coupled_oscillators` for exercise 8.3."""
 
 _COUNTDOWN_THRESHOLD = 0.9
@@ -51,7 +57,9 @@ _OSCILLATOR_BURN_IN = 5.0
 # ----------------------------------------------------------------------------------------------
 
 
-def check_lstm_cell(lstm_cell: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> bool:
+def check_lstm_cell(
+    lstm_cell: Callable[..., tuple[torch.Tensor, torch.Tensor]],
+) -> bool:
     """Exercise 8.1: ``lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh) -> (h, c)``.
 
     Compared with ``torch.nn.LSTMCell`` with random weights (larger than PyTorch's default, so
@@ -66,19 +74,31 @@ def check_lstm_cell(lstm_cell: Callable[..., tuple[torch.Tensor, torch.Tensor]])
             for p in cell.parameters():
                 p.mul_(3.0)
         n_in, H = cell.input_size, cell.hidden_size
-        x = torch.randn(5, n_in, dtype=torch.float64, generator=generator, requires_grad=True)
-        h = torch.randn(5, H, dtype=torch.float64, generator=generator, requires_grad=True)
-        c = torch.randn(5, H, dtype=torch.float64, generator=generator, requires_grad=True)
+        x = torch.randn(
+            5, n_in, dtype=torch.float64, generator=generator, requires_grad=True
+        )
+        h = torch.randn(
+            5, H, dtype=torch.float64, generator=generator, requires_grad=True
+        )
+        c = torch.randn(
+            5, H, dtype=torch.float64, generator=generator, requires_grad=True
+        )
         h_ref, c_ref = cell(x, (h, c))
         weights = [
             getattr(cell, n).detach().clone().requires_grad_()
             for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
         ]
         result = call_student(
-            lstm_cell, x, h, c, *weights, name="lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh)"
+            lstm_cell,
+            x,
+            h,
+            c,
+            *weights,
+            name="lstm_cell(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh)",
         )
         require(
-            isinstance(result, tuple) and len(result) == 2, "lstm_cell must return a pair (h_new, c_new)."
+            isinstance(result, tuple) and len(result) == 2,
+            "lstm_cell must return a pair (h_new, c_new).",
         )
         h_new, c_new = result
         require(
@@ -119,7 +139,9 @@ def check_lstm_cell(lstm_cell: Callable[..., tuple[torch.Tensor, torch.Tensor]])
             name="differentiating the outputs of lstm_cell",
             kwargs={"allow_unused": True},
         )
-        ref_grads = torch.autograd.grad((h_ref * probe_h).sum() + (c_ref * probe_c).sum(), reference_inputs)
+        ref_grads = torch.autograd.grad(
+            (h_ref * probe_h).sum() + (c_ref * probe_c).sum(), reference_inputs
+        )
         names = ["x", "h", "c", "weight_ih", "weight_hh", "bias_ih", "bias_hh"]
         for name, g, g_ref in zip(names, grads, ref_grads):
             require(g is not None, f"the outputs do not depend on {name}.")
@@ -147,14 +169,20 @@ def check_countdown(model: nn.Module) -> bool:
     its prediction of the firing time is the time step with the largest score. It must be right
     for at least 90 % of 1000 fresh sequences.
     """
-    require(isinstance(model, nn.Module), f"model must be a torch nn.Module, got {type(model).__name__}.")
-    X, _, counts = data.countdown_task(1000, COUNTDOWN_MAX, np.random.default_rng(80_021))
+    require(
+        isinstance(model, nn.Module),
+        f"model must be a torch nn.Module, got {type(model).__name__}.",
+    )
+    X, _, counts = data.countdown_task(
+        1000, COUNTDOWN_MAX, np.random.default_rng(80_021)
+    )
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
             scores = as_tensor(
-                call_student(model, torch.from_numpy(X), name="model(X)"), "the model's output"
+                call_student(model, torch.from_numpy(X), name="model(X)"),
+                "the model's output",
             )
     finally:
         model.train(was_training)
@@ -194,12 +222,15 @@ def check_hidden_oscillator(predict: Callable[[torch.Tensor], Any]) -> bool:
     :data:`OSCILLATOR_SETTINGS`; it must also be causal: changing the observations after a time
     must not change the inference before it.
     """
-    t, x, _ = oscillators.coupled_oscillators(300, np.random.default_rng(80_031), **OSCILLATOR_SETTINGS)
+    t, x, _ = oscillators.coupled_oscillators(
+        300, np.random.default_rng(80_031), **OSCILLATOR_SETTINGS
+    )
     observed = torch.from_numpy(x[:, :, :1])
     hidden = x[:, :, 1]
     with torch.no_grad():
         inferred = as_tensor(
-            call_student(predict, observed, name="predict(X_observed)"), "the output of predict"
+            call_student(predict, observed, name="predict(X_observed)"),
+            "the output of predict",
         )
     require(
         tuple(inferred.shape) in ((300, len(t), 1), (300, len(t))),
@@ -210,7 +241,9 @@ def check_hidden_oscillator(predict: Callable[[torch.Tensor], Any]) -> bool:
     late = t >= _OSCILLATOR_BURN_IN
     rmse = float(np.sqrt(np.mean((inferred[:, late] - hidden[:, late]) ** 2)))
     baseline = float(np.sqrt(np.mean(hidden[:, late] ** 2)))
-    require(np.isfinite(rmse), "the inferred trajectories contain NaN or infinite values.")
+    require(
+        np.isfinite(rmse), "the inferred trajectories contain NaN or infinite values."
+    )
     require(
         rmse < _OSCILLATOR_THRESHOLD,
         f"the RMSE of the inferred x2 for t >= {_OSCILLATOR_BURN_IN:g} on 300 fresh "
@@ -222,9 +255,12 @@ def check_hidden_oscillator(predict: Callable[[torch.Tensor], Any]) -> bool:
     perturbed[:, half:] += 1.0
     with torch.no_grad():
         inferred_perturbed = as_tensor(
-            call_student(predict, perturbed, name="predict(X_observed)"), "the output of predict"
+            call_student(predict, perturbed, name="predict(X_observed)"),
+            "the output of predict",
         )
-    early_change = inferred_perturbed.reshape(300, len(t))[:, :half].numpy() - inferred[:, :half]
+    early_change = (
+        inferred_perturbed.reshape(300, len(t))[:, :half].numpy() - inferred[:, :half]
+    )
     require(
         np.abs(early_change).max() < 1e-4,
         "changing the observations in the second half of the trajectories changed the "
@@ -245,11 +281,15 @@ def _reference_sgns(
     v_centre: torch.Tensor, v_context: torch.Tensor, v_negative: torch.Tensor
 ) -> torch.Tensor:
     positive = torch.nn.functional.logsigmoid((v_centre * v_context).sum(-1))
-    negative = torch.nn.functional.logsigmoid(-torch.einsum("bkd,bd->bk", v_negative, v_centre))
+    negative = torch.nn.functional.logsigmoid(
+        -torch.einsum("bkd,bd->bk", v_negative, v_centre)
+    )
     return -(positive + negative.sum(-1)).mean()
 
 
-def check_sgns_loss(sgns_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
+def check_sgns_loss(
+    sgns_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+) -> bool:
     """Exercise 8.4: the skip-gram negative-sampling loss, averaged over the batch.
 
     ``sgns_loss(v_centre, v_context, v_negative)`` with shapes ``(batch, dim)``,
@@ -265,7 +305,10 @@ def check_sgns_loss(sgns_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tenso
         ]
         inputs = [t.clone().requires_grad_() for t in tensors]
         loss = call_student(
-            sgns_loss, *inputs, name="sgns_loss(v_centre, v_context, v_negative)", expects=torch.Tensor
+            sgns_loss,
+            *inputs,
+            name="sgns_loss(v_centre, v_context, v_negative)",
+            expects=torch.Tensor,
         )
         require(
             loss.numel() == 1,
@@ -286,7 +329,10 @@ def check_sgns_loss(sgns_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tenso
             "of the positive term plus the sum over the K negatives, with the signs of the scalar "
             "products right?",
         )
-        require(loss.requires_grad, "the loss is not differentiable: keep the computation in torch.")
+        require(
+            loss.requires_grad,
+            "the loss is not differentiable: keep the computation in torch.",
+        )
         grads = call_student(
             torch.autograd.grad,
             loss.sum(),
@@ -294,8 +340,13 @@ def check_sgns_loss(sgns_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tenso
             name="differentiating sgns_loss with respect to its three arguments",
         )
         ref_grads = torch.autograd.grad(reference, reference_inputs)
-        for name, g, g_ref in zip(("v_centre", "v_context", "v_negative"), grads, ref_grads):
-            require(torch.allclose(g, g_ref, atol=1e-8), f"the gradient with respect to {name} is wrong.")
+        for name, g, g_ref in zip(
+            ("v_centre", "v_context", "v_negative"), grads, ref_grads
+        ):
+            require(
+                torch.allclose(g, g_ref, atol=1e-8),
+                f"the gradient with respect to {name} is wrong.",
+            )
     return passed(
         "Exercise 8.4: the loss and its gradients agree with the reference, large scalar products included."
     )
@@ -306,7 +357,9 @@ def check_sgns_loss(sgns_loss: Callable[[torch.Tensor, torch.Tensor, torch.Tenso
 # ----------------------------------------------------------------------------------------------
 
 
-def check_analogy(analogy: Callable[[np.ndarray, list[str], str, str, str], str]) -> bool:
+def check_analogy(
+    analogy: Callable[[np.ndarray, list[str], str, str, str], str],
+) -> bool:
     """Exercise 8.5: ``analogy(vectors, words, a, b, c)`` by 3CosAdd on unit vectors.
 
     Compared with :func:`ml4phys.nn.embeddings.analogy` on random vectors of very different lengths (so
@@ -346,7 +399,15 @@ def check_analogy(analogy: Callable[[np.ndarray, list[str], str, str, str], str]
             "closest in cosine to the target. Are the vectors normalised before they are combined?",
         )
     # the target v_b - v_a + v_c is closest to c itself when a and b nearly coincide
-    small = np.array([[1.0, 0.0, 0.0], [0.99, 0.1, 0.0], [0.0, 1.0, 0.0], [0.1, 0.9, 0.3], [0, 0, 1.0]])
+    small = np.array(
+        [
+            [1.0, 0.0, 0.0],
+            [0.99, 0.1, 0.0],
+            [0.0, 1.0, 0.0],
+            [0.1, 0.9, 0.3],
+            [0, 0, 1.0],
+        ]
+    )
     got = call_student(
         analogy,
         small,
@@ -358,6 +419,7 @@ def check_analogy(analogy: Callable[[np.ndarray, list[str], str, str, str], str]
         expects=str,
     )
     require(
-        got == "d", f"for a near b, the answer should be the word nearest to c other than c; got {got!r}."
+        got == "d",
+        f"for a near b, the answer should be the word nearest to c other than c; got {got!r}.",
     )
     return passed("Exercise 8.5: analogy agrees with 3CosAdd on 61 questions.")

@@ -22,7 +22,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from ml4phys import data
-from ml4phys.checks._core import as_numpy, as_tensor, call_student, isolated_rng, passed, require
+from ml4phys.checks._core import (
+    as_numpy,
+    as_tensor,
+    call_student,
+    isolated_rng,
+    passed,
+    require,
+)
 from ml4phys.nn import transformer
 
 __all__ = [
@@ -51,7 +58,10 @@ def _as_number(value: Any, name: str) -> float:
     """A student's number (a float, a numpy scalar or a one-element tensor) as a float."""
     require(not isinstance(value, bool), f"{name} must be a number, got a bool.")
     array = as_numpy(value, name)
-    require(array.size == 1, f"{name} must be one number, got an array of shape {array.shape}.")
+    require(
+        array.size == 1,
+        f"{name} must be one number, got an array of shape {array.shape}.",
+    )
     return float(array.reshape(()))
 
 
@@ -93,7 +103,9 @@ def check_attention(attend: Callable[..., Any]) -> bool:
             isinstance(result, tuple) and len(result) == 2,
             f"attend must return a pair (out, weights); with {label} it returned a {type(result).__name__}.",
         )
-        out, weights = (_as_tensor(r, "the output of attend").to(torch.float64) for r in result)
+        out, weights = (
+            _as_tensor(r, "the output of attend").to(torch.float64) for r in result
+        )
         n_q, n_k, d_v = qq.shape[-2], kk.shape[-2], vv.shape[-1]
         require(
             out.shape == (2, 3, n_q, d_v),
@@ -106,7 +118,9 @@ def check_attention(attend: Callable[..., Any]) -> bool:
             f"have {tuple(weights.shape)}.",
         )
         require(
-            torch.allclose(weights.sum(-1), torch.ones(2, 3, n_q, dtype=torch.float64), atol=1e-6),
+            torch.allclose(
+                weights.sum(-1), torch.ones(2, 3, n_q, dtype=torch.float64), atol=1e-6
+            ),
             f"with {label}, the attention weights of a query do not sum to one over the keys: is "
             "the softmax taken over the last axis?",
         )
@@ -137,14 +151,19 @@ def check_attention(attend: Callable[..., Any]) -> bool:
 
 def _reference_model(seed: int, causal: bool) -> transformer.TinyGPT:
     with isolated_rng(seed):
-        model = transformer.TinyGPT(7, d_model=16, n_heads=2, n_layers=2, max_len=12).double().eval()
+        model = (
+            transformer.TinyGPT(7, d_model=16, n_heads=2, n_layers=2, max_len=12)
+            .double()
+            .eval()
+        )
     if not causal:
         model.mask.fill_(True)  # let every position see the whole sequence
     return model
 
 
 def check_causal_mask(
-    make_mask: Callable[[int], Any], future_influence: Callable[[nn.Module, torch.Tensor, int], float]
+    make_mask: Callable[[int], Any],
+    future_influence: Callable[[nn.Module, torch.Tensor, int], float],
 ) -> bool:
     """Exercise 9.2: the causal mask, and a measurement of the influence of the future.
 
@@ -160,7 +179,10 @@ def check_causal_mask(
     """
     for n in (1, 4, 9):
         mask = _as_tensor(call_student(make_mask, n, name="make_mask(n)"), "the mask")
-        require(mask.shape == (n, n), f"make_mask({n}) has shape {tuple(mask.shape)}; expected ({n}, {n}).")
+        require(
+            mask.shape == (n, n),
+            f"make_mask({n}) has shape {tuple(mask.shape)}; expected ({n}, {n}).",
+        )
         require(
             mask.dtype == torch.bool,
             f"make_mask({n}) has dtype {mask.dtype}; use a boolean mask (True = may attend).",
@@ -231,7 +253,8 @@ def check_temperature_sampling(sample: Callable[..., Any]) -> bool:
     logits = 2 * torch.randn(50, 6, generator=g)
     name = "sample(logits, temperature, generator)"
     greedy = _as_tensor(
-        call_student(sample, logits, 0.0, torch.Generator().manual_seed(0), name=name), "the draws"
+        call_student(sample, logits, 0.0, torch.Generator().manual_seed(0), name=name),
+        "the draws",
     )
     require(
         greedy.shape == (50,),
@@ -243,10 +266,12 @@ def check_temperature_sampling(sample: Callable[..., Any]) -> bool:
         "at temperature 0 sample must return the most likely class (the limit T -> 0).",
     )
     first = _as_tensor(
-        call_student(sample, logits, 1.0, torch.Generator().manual_seed(1), name=name), "the draws"
+        call_student(sample, logits, 1.0, torch.Generator().manual_seed(1), name=name),
+        "the draws",
     )
     second = _as_tensor(
-        call_student(sample, logits, 1.0, torch.Generator().manual_seed(1), name=name), "the draws"
+        call_student(sample, logits, 1.0, torch.Generator().manual_seed(1), name=name),
+        "the draws",
     )
     require(
         torch.equal(first, second),
@@ -262,7 +287,11 @@ def check_temperature_sampling(sample: Callable[..., Any]) -> bool:
         draws = (
             _as_tensor(
                 call_student(
-                    sample, z.expand(n, 6).clone(), temperature, torch.Generator().manual_seed(7), name=name
+                    sample,
+                    z.expand(n, 6).clone(),
+                    temperature,
+                    torch.Generator().manual_seed(7),
+                    name=name,
                 ),
                 "the draws",
             )
@@ -293,7 +322,9 @@ def check_temperature_sampling(sample: Callable[..., Any]) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def check_ising_temperature(taus: Sequence[float], correlations: Sequence[float], beta_j: float) -> bool:
+def check_ising_temperature(
+    taus: Sequence[float], correlations: Sequence[float], beta_j: float
+) -> bool:
     """Exercise 9.4: sampling at temperature tau gives the chain at coupling beta J / tau.
 
     Args:
@@ -305,14 +336,23 @@ def check_ising_temperature(taus: Sequence[float], correlations: Sequence[float]
     taus_t = _as_tensor(taus, "taus").double().reshape(-1)
     corr_t = _as_tensor(correlations, "correlations").double().reshape(-1)
     beta_j = _as_number(beta_j, "beta_j")
-    require(len(taus_t) >= 3, f"measure at least three temperatures; you gave {len(taus_t)}.")
+    require(
+        len(taus_t) >= 3,
+        f"measure at least three temperatures; you gave {len(taus_t)}.",
+    )
     require(
         len(corr_t) == len(taus_t),
         f"give one correlation per temperature: {len(taus_t)} temperatures but {len(corr_t)} correlations.",
     )
     require(bool((taus_t > 0).all()), "the sampling temperatures must be positive.")
-    require(bool((taus_t < 1).any() and (taus_t > 1).any()), "include temperatures below and above 1.")
-    require(bool((corr_t.abs() <= 1).all()), "a correlation of +-1 spins lies between -1 and 1.")
+    require(
+        bool((taus_t < 1).any() and (taus_t > 1).any()),
+        "include temperatures below and above 1.",
+    )
+    require(
+        bool((corr_t.abs() <= 1).all()),
+        "a correlation of +-1 spins lies between -1 and 1.",
+    )
     for tau, corr in zip(taus_t.tolist(), corr_t.tolist()):
         expected = math.tanh(beta_j / tau)
         require(
@@ -321,7 +361,9 @@ def check_ising_temperature(taus: Sequence[float], correlations: Sequence[float]
             f"{_ISING_TOLERANCE} from the prediction for a chain at coupling beta J / tau. "
             "Is the model trained well enough, and are enough chains sampled?",
         )
-    worst = max(abs(c - math.tanh(beta_j / t)) for t, c in zip(taus_t.tolist(), corr_t.tolist()))
+    worst = max(
+        abs(c - math.tanh(beta_j / t)) for t, c in zip(taus_t.tolist(), corr_t.tolist())
+    )
     return passed(
         f"Exercise 9.4: the correlations follow tanh(beta J / tau) at all "
         f"{len(taus_t)} temperatures (largest deviation {worst:.3f})."
@@ -339,16 +381,22 @@ def addition_data(n_test: int = _N_TEST_PROBLEMS) -> tuple[np.ndarray, np.ndarra
     Train only on ``train_pairs`` (9000 pairs); :func:`check_adder` scores the held-out
     ``test_pairs`` (1000 pairs).
     """
-    return data.addition_split(n_test, np.random.default_rng(ADDITION_SPLIT_SEED), n_digits=2)
+    return data.addition_split(
+        n_test, np.random.default_rng(ADDITION_SPLIT_SEED), n_digits=2
+    )
 
 
 @torch.no_grad()
-def _greedy_answers(model: nn.Module, prompts: torch.Tensor, n_new: int) -> torch.Tensor:
+def _greedy_answers(
+    model: nn.Module, prompts: torch.Tensor, n_new: int
+) -> torch.Tensor:
     idx = prompts
     for _ in range(n_new):
         logits = call_student(model, idx, name="model(tokens)")
         require(
-            isinstance(logits, torch.Tensor) and logits.ndim == 3 and logits.shape[:2] == idx.shape,
+            isinstance(logits, torch.Tensor)
+            and logits.ndim == 3
+            and logits.shape[:2] == idx.shape,
             "model(tokens) must return logits of shape (batch, n, vocab_size).",
         )
         idx = torch.cat([idx, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
@@ -367,7 +415,10 @@ def check_adder(model: nn.Module, reverse_answer: bool = False) -> bool:
         model: maps int64 tokens ``(batch, n)`` to logits ``(batch, n, 12)``.
         reverse_answer: whether the model writes the sum least significant digit first.
     """
-    require(isinstance(model, nn.Module), f"model must be an nn.Module, got {type(model).__name__}.")
+    require(
+        isinstance(model, nn.Module),
+        f"model must be an nn.Module, got {type(model).__name__}.",
+    )
     require(
         isinstance(reverse_answer, (bool, np.bool_)),
         f"reverse_answer must be True or False, got a {type(reverse_answer).__name__}.",
@@ -387,7 +438,11 @@ def check_adder(model: nn.Module, reverse_answer: bool = False) -> bool:
         accuracy >= _ADDER_THRESHOLD,
         f"your model answers {accuracy:.1%} of {len(texts)} held-out problems exactly right; at "
         f"least {_ADDER_THRESHOLD:.0%} are needed. Train longer or with a larger model"
-        + (", and check that reverse_answer matches the format you trained on." if accuracy < 0.05 else "."),
+        + (
+            ", and check that reverse_answer matches the format you trained on."
+            if accuracy < 0.05
+            else "."
+        ),
     )
     return passed(
         f"Exercise 9.5: {accuracy:.1%} of {len(texts)} held-out problems answered exactly "

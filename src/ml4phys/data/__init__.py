@@ -27,8 +27,19 @@ from ml4phys._lazy import attach
 _NAMES = {
     "points": ["xor_points", "quadrant_points", "circle_points", "ring_points"],
     "curves": ["default_curve", "curve_data", "gaussian_lorentzian_curves"],
-    "images": ["image_function", "image_grid", "circles_squares", "circles_to_squares", "rotated_digits"],
-    "loaders": ["FASHION_MNIST_CLASSES", "data_dir", "load_digits", "load_fashion_mnist"],
+    "images": [
+        "image_function",
+        "image_grid",
+        "circles_squares",
+        "circles_to_squares",
+        "rotated_digits",
+    ],
+    "loaders": [
+        "FASHION_MNIST_CLASSES",
+        "data_dir",
+        "load_digits",
+        "load_fashion_mnist",
+    ],
     "text": [
         "RELATIONS",
         "physics_corpus",
@@ -52,5 +63,7 @@ _NAMES = {
 }
 
 __getattr__, __dir__, __all__ = attach(
-    __name__, submodules=_NAMES, names={name: module for module, names in _NAMES.items() for name in names}
+    __name__,
+    submodules=_NAMES,
+    names={name: module for module, names in _NAMES.items() for name in names},
 )

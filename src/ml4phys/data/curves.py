@@ -74,13 +74,19 @@ def curve_data(
     if f is None:
         f = default_curve
     if not callable(f):
-        raise TypeError(f"f must be callable (array (n,) -> array (n,)), got {type(f).__name__}")
+        raise TypeError(
+            f"f must be callable (array (n,) -> array (n,)), got {type(f).__name__}"
+        )
     x = rng.uniform(low, high, size=n)
     fx = np.asarray(f(x), dtype=np.float64)
     if fx.shape != (n,):
-        raise ValueError(f"f must map an array of shape ({n},) to shape ({n},), got {fx.shape}")
+        raise ValueError(
+            f"f must map an array of shape ({n},) to shape ({n},), got {fx.shape}"
+        )
     if not np.all(np.isfinite(fx)):
-        raise ValueError(f"f returned NaN or infinite values on x_range ({low}, {high})")
+        raise ValueError(
+            f"f returned NaN or infinite values on x_range ({low}, {high})"
+        )
     y = fx + noise * rng.standard_normal(n)
     return x.astype(np.float32), y.astype(np.float32)
 
@@ -143,12 +149,18 @@ def gaussian_lorentzian_curves(
     noise = check_nonnegative(noise, "noise")
     w_low, w_high = check_range(fwhm_range, "fwhm_range")
     if not (0 < w_low and w_high <= 1):
-        raise ValueError(f"fwhm_range must satisfy 0 < low < high <= 1, got {fwhm_range!r}")
+        raise ValueError(
+            f"fwhm_range must satisfy 0 < low < high <= 1, got {fwhm_range!r}"
+        )
     x = np.linspace(-1.0, 1.0, n_points)[None, :]  # (1, n_points)
     y = balanced_labels(n, rng)
     centre = rng.uniform(-0.5, 0.5, size=(n, 1))
     fwhm = rng.uniform(w_low, w_high, size=(n, 1))
-    curves = np.where(y[:, None] == 0, _gaussian_peak(x, centre, fwhm), _lorentzian_peak(x, centre, fwhm))
+    curves = np.where(
+        y[:, None] == 0,
+        _gaussian_peak(x, centre, fwhm),
+        _lorentzian_peak(x, centre, fwhm),
+    )
     if noise > 0:
         curves = curves + noise * rng.standard_normal(curves.shape)
     return curves.astype(np.float32), y

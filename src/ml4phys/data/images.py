@@ -164,18 +164,27 @@ def circles_squares(
     noise = check_nonnegative(noise, "noise")
 
     y = balanced_labels(n, rng)
-    side = rng.uniform(0.2, 0.55, size=n) * size  # L, pixels; area L**2 for both classes
+    side = (
+        rng.uniform(0.2, 0.55, size=n) * size
+    )  # L, pixels; area L**2 for both classes
     radius = side / np.sqrt(np.pi)
     half_extent = np.where(y == 0, radius, side / 2)  # half-width of the bounding box
     # Centre uniform among positions that keep the bounding box inside [0, size]^2.
-    centre = half_extent[:, None] + rng.uniform(size=(n, 2)) * (size - 2 * half_extent)[:, None]
+    centre = (
+        half_extent[:, None]
+        + rng.uniform(size=(n, 2)) * (size - 2 * half_extent)[:, None]
+    )
 
     pixel = np.arange(size, dtype=np.float64) + 0.5  # pixel-centre coordinates
     images = np.empty((n, size, size), dtype=np.float32)
     for start in range(0, n, 2048):  # chunks bound the memory of the temporaries
         stop = min(start + 2048, n)
-        dx = pixel[None, None, :] - centre[start:stop, 0, None, None]  # (chunk, 1, size) columns
-        dy = pixel[None, :, None] - centre[start:stop, 1, None, None]  # (chunk, size, 1) rows
+        dx = (
+            pixel[None, None, :] - centre[start:stop, 0, None, None]
+        )  # (chunk, 1, size) columns
+        dy = (
+            pixel[None, :, None] - centre[start:stop, 1, None, None]
+        )  # (chunk, size, 1) rows
         r = radius[start:stop, None, None]
         h = side[start:stop, None, None] / 2
         disc = dx**2 + dy**2 <= r**2
@@ -233,20 +242,28 @@ def circles_to_squares(
     try:
         n_min, n_max = n_shapes
     except (TypeError, ValueError):
-        raise TypeError(f"n_shapes must be a pair (min, max) of ints, got {n_shapes!r}") from None
+        raise TypeError(
+            f"n_shapes must be a pair (min, max) of ints, got {n_shapes!r}"
+        ) from None
     n_min = check_int(n_min, "n_shapes[0]")
     n_max = check_int(n_max, "n_shapes[1]")
     if n_max < n_min:
         raise ValueError(f"n_shapes must satisfy min <= max, got {n_shapes!r}")
     r_low, r_high = check_range(radius, "radius")
     if r_low <= 0 or 2 * r_high > size:
-        raise ValueError(f"radius must satisfy 0 < low < high <= size / 2 = {size / 2}, got {radius!r}")
+        raise ValueError(
+            f"radius must satisfy 0 < low < high <= size / 2 = {size / 2}, got {radius!r}"
+        )
     noise = check_nonnegative(noise, "noise")
 
     counts = rng.integers(n_min, n_max + 1, size=n)  # discs per image
-    mask = np.arange(n_max)[None, :] < counts[:, None]  # (n, n_max): which slots hold a disc
+    mask = (
+        np.arange(n_max)[None, :] < counts[:, None]
+    )  # (n, n_max): which slots hold a disc
     r = rng.uniform(r_low, r_high, size=(n, n_max))
-    centre = r[..., None] + rng.uniform(size=(n, n_max, 2)) * (size - 2 * r)[..., None]  # (n, n_max, 2)
+    centre = (
+        r[..., None] + rng.uniform(size=(n, n_max, 2)) * (size - 2 * r)[..., None]
+    )  # (n, n_max, 2)
 
     pixel = np.arange(size, dtype=np.float64) + 0.5  # pixel-centre coordinates
     inputs = np.zeros((n, size, size), dtype=bool)
@@ -271,7 +288,9 @@ def circles_to_squares(
 
 def rotated_digits(
     rng: np.random.Generator, n_test: int = 600, drop: Iterable[int] = (9,)
-) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+) -> tuple[
+    tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+]:
     """The 8x8 digits, split into upright training images and randomly rotated test images.
 
     The digits are shuffled; the first ``n_test`` become the test set, each rotated by a random
@@ -295,12 +314,16 @@ def rotated_digits(
     keep = ~np.isin(labels, drop)
     images, labels = images[keep], labels[keep]
     if n_test >= len(labels):
-        raise ValueError(f"n_test must be smaller than the {len(labels)} digits kept, got {n_test}")
+        raise ValueError(
+            f"n_test must be smaller than the {len(labels)} digits kept, got {n_test}"
+        )
     order = rng.permutation(len(labels))
     X = torch.from_numpy(images[order])[:, None]  # (n, 1, 8, 8)
     y = torch.from_numpy(labels[order])
     k_test = torch.from_numpy(rng.integers(0, 4, size=n_test))
-    X_test = torch.stack([torch.rot90(x, int(k), dims=(-2, -1)) for x, k in zip(X[:n_test], k_test)])
+    X_test = torch.stack(
+        [torch.rot90(x, int(k), dims=(-2, -1)) for x, k in zip(X[:n_test], k_test)]
+    )
     return (X[n_test:], y[n_test:]), (X_test, y[:n_test], k_test)
 
 
@@ -317,5 +340,7 @@ def _check_digit_classes(value: object, name: str) -> list[int]:
         if not 0 <= c <= 9:
             raise ValueError(f"{name} must hold digit classes 0..9, got {c}")
     if len(set(classes)) > 8:
-        raise ValueError(f"{name} must leave at least two of the ten digit classes, got {classes}")
+        raise ValueError(
+            f"{name} must leave at least two of the ten digit classes, got {classes}"
+        )
     return [int(c) for c in classes]

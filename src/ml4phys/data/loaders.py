@@ -204,7 +204,9 @@ def _parse_idx(raw: bytes, name: str) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _read_idx_gz(path: str, mtime_ns: int, n_bytes: int, accepted_sha256: tuple[str, ...]) -> np.ndarray:
+def _read_idx_gz(
+    path: str, mtime_ns: int, n_bytes: int, accepted_sha256: tuple[str, ...]
+) -> np.ndarray:
     """Read, checksum and parse one ``.idx*.gz`` file; cached on path, mtime and size.
 
     The returned array is read-only (shared by the cache): callers hand out copies.
@@ -231,7 +233,9 @@ def _load_idx_gz(path: Path) -> np.ndarray:
     """Checksummed, cached read of a Fashion-MNIST ``.gz`` file (see :func:`_read_idx_gz`)."""
     stat = path.stat()
     accepted = _FASHION_MNIST_SHA256[path.name]
-    return _read_idx_gz(str(path.resolve()), stat.st_mtime_ns, stat.st_size, tuple(accepted))
+    return _read_idx_gz(
+        str(path.resolve()), stat.st_mtime_ns, stat.st_size, tuple(accepted)
+    )
 
 
 def _download(url: str, dest: Path, progress: bool = False) -> None:
@@ -246,7 +250,10 @@ def _download(url: str, dest: Path, progress: bool = False) -> None:
     """
     from tqdm.auto import tqdm
 
-    with urllib.request.urlopen(url, timeout=_TIMEOUT) as response, open(dest, "wb") as out:
+    with (
+        urllib.request.urlopen(url, timeout=_TIMEOUT) as response,
+        open(dest, "wb") as out,
+    ):
         size = response.headers.get("Content-Length", "")
         total = int(size) if size.isdigit() else None
         with tqdm(
@@ -320,7 +327,11 @@ def _fetch(name: str, folder: Path, progress: bool = False) -> bool:
         try:
             try:
                 _download(url, partial, progress)
-            except (OSError, ValueError, http.client.HTTPException) as err:  # URLError is an OSError
+            except (
+                OSError,
+                ValueError,
+                http.client.HTTPException,
+            ) as err:  # URLError is an OSError
                 errors.append(f"{url}: {type(err).__name__}: {err}")
                 continue
             digest = _sha256(partial)
@@ -333,7 +344,9 @@ def _fetch(name: str, folder: Path, progress: bool = False) -> bool:
             return _install(partial, folder / name)
         finally:
             partial.unlink(missing_ok=True)
-    raise FileNotFoundError(f"could not download {name}; every source failed:\n  " + "\n  ".join(errors))
+    raise FileNotFoundError(
+        f"could not download {name}; every source failed:\n  " + "\n  ".join(errors)
+    )
 
 
 def _download_splits(split: str, target: Path, progress: bool) -> None:
@@ -401,7 +414,12 @@ def _platform() -> str:
 
 
 def _missing_message(
-    split: str, names: tuple[str, str], searched: list[Path], target: Path, why: str, failures: str = ""
+    split: str,
+    names: tuple[str, str],
+    searched: list[Path],
+    target: Path,
+    why: str,
+    failures: str = "",
 ) -> str:
     """The FileNotFoundError text: what was looked for, where, and how to get it on this machine.
 
@@ -506,11 +524,15 @@ def load_fashion_mnist(
             one of them (the message also names each URL and what went wrong).
     """
     if not isinstance(split, str):
-        raise TypeError(f"split must be a str ('train' or 'test'), got {type(split).__name__}")
+        raise TypeError(
+            f"split must be a str ('train' or 'test'), got {type(split).__name__}"
+        )
     if split not in _FASHION_MNIST_FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
-        raise TypeError(f"data_dir must be a str or a path, got {type(data_dir).__name__}")
+        raise TypeError(
+            f"data_dir must be a str or a path, got {type(data_dir).__name__}"
+        )
     if download is not None:
         check_bool(download, "download")
     if progress is not None:
@@ -519,9 +541,16 @@ def load_fashion_mnist(
     names = _FASHION_MNIST_FILES[split]
 
     candidates = _candidate_dirs(explicit)
-    folder = next((d for d in candidates if all((d / name).is_file() for name in names)), None)
+    folder = next(
+        (d for d in candidates if all((d / name).is_file() for name in names)), None
+    )
     user_folder = _default_data_dir() / "fashion-mnist"
-    if folder is not None and explicit is None and os.environ.get("ML4PHYS_DATA") and folder != user_folder:
+    if (
+        folder is not None
+        and explicit is None
+        and os.environ.get("ML4PHYS_DATA")
+        and folder != user_folder
+    ):
         warnings.warn(
             f"Fashion-MNIST ({split} split) is not in {user_folder} (from ML4PHYS_DATA); "
             f"using the copy in {folder} instead. Put the files in {user_folder}, or unset "
@@ -534,12 +563,16 @@ def load_fashion_mnist(
         wanted = (not in_book_build()) if download is None else bool(download)
         if not wanted:
             why = "build" if download is None else "off"
-            raise FileNotFoundError(_missing_message(split, names, candidates, target, why))
+            raise FileNotFoundError(
+                _missing_message(split, names, candidates, target, why)
+            )
         show = (not in_book_build()) if progress is None else bool(progress)
         try:
             _download_splits(split, target, show)
         except FileNotFoundError as err:
-            message = _missing_message(split, names, candidates, target, "failed", str(err))
+            message = _missing_message(
+                split, names, candidates, target, "failed", str(err)
+            )
             raise FileNotFoundError(message) from err
         folder = target
 

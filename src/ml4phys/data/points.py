@@ -20,7 +20,9 @@ __all__ = [
 ]
 
 
-def xor_points(n: int, rng: np.random.Generator, noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def xor_points(
+    n: int, rng: np.random.Generator, noise: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Points in the square with the XOR labelling of the four quadrants.
 
     The label is 1 where the two coordinates have opposite signs (second and fourth
@@ -81,7 +83,9 @@ def quadrant_points(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     return X.astype(np.float32), y
 
 
-def circle_points(n: int, rng: np.random.Generator, radius: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def circle_points(
+    n: int, rng: np.random.Generator, radius: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
     """Points in the square labelled 1 inside a centred circle, 0 outside.
 
     The fraction of ones is the area ratio :math:`\\pi r^2 / 4` (about 0.2 for the default
@@ -142,7 +146,9 @@ def ring_points(
     r_inner = check_nonnegative(r_inner, "r_inner")
     r_outer = check_nonnegative(r_outer, "r_outer")
     if not r_inner < r_outer:
-        raise ValueError(f"need r_inner < r_outer, got r_inner={r_inner}, r_outer={r_outer}")
+        raise ValueError(
+            f"need r_inner < r_outer, got r_inner={r_inner}, r_outer={r_outer}"
+        )
     X = uniform_square(n, rng)
     r = np.hypot(X[:, 0], X[:, 1])
     y = ((r >= r_inner) & (r < r_outer)).astype(np.int64)

@@ -104,7 +104,9 @@ def countdown_task(
     rng = check_rng(rng)
     n_steps = max_count + 5 if n_steps is None else check_int(n_steps, "n_steps")
     if n_steps <= max_count:
-        raise ValueError(f"n_steps must be larger than max_count = {max_count}, got {n_steps}")
+        raise ValueError(
+            f"n_steps must be larger than max_count = {max_count}, got {n_steps}"
+        )
     counts = rng.integers(1, max_count + 1, n)
     X = np.zeros((n, n_steps, 1), dtype=np.float32)
     X[:, 0, 0] = counts / max_count
@@ -125,7 +127,10 @@ def addition_length(n_digits: int = 2) -> int:
 
 
 def format_addition(
-    pairs: np.ndarray, n_digits: int = 2, with_answer: bool = True, reverse_answer: bool = False
+    pairs: np.ndarray,
+    n_digits: int = 2,
+    with_answer: bool = True,
+    reverse_answer: bool = False,
 ) -> list[str]:
     """Write operand pairs as fixed-width problems, ``(7, 85) -> "07+85=092"``.
 
@@ -141,10 +146,18 @@ def format_addition(
     """
     n_digits = check_int(n_digits, "n_digits")
     pairs = np.asarray(pairs)
-    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
-        raise ValueError(f"pairs must be an integer array of shape (n, 2), got {pairs.dtype} {pairs.shape}")
+    if (
+        pairs.ndim != 2
+        or pairs.shape[1] != 2
+        or not np.issubdtype(pairs.dtype, np.integer)
+    ):
+        raise ValueError(
+            f"pairs must be an integer array of shape (n, 2), got {pairs.dtype} {pairs.shape}"
+        )
     if pairs.size and (pairs.min() < 0 or pairs.max() >= 10**n_digits):
-        raise ValueError(f"pairs: operands must lie in 0..{10**n_digits - 1} for n_digits = {n_digits}")
+        raise ValueError(
+            f"pairs: operands must lie in 0..{10**n_digits - 1} for n_digits = {n_digits}"
+        )
     check_bool(with_answer, "with_answer")
     check_bool(reverse_answer, "reverse_answer")
     texts = []
@@ -179,7 +192,9 @@ def addition_problems(
     return format_addition(pairs, n_digits, reverse_answer=reverse_answer)
 
 
-def addition_split(n_test: int, rng: np.random.Generator, n_digits: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def addition_split(
+    n_test: int, rng: np.random.Generator, n_digits: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """Split all ``10**(2 n_digits)`` operand pairs into training and held-out pairs.
 
     Args:
@@ -194,17 +209,23 @@ def addition_split(n_test: int, rng: np.random.Generator, n_digits: int = 2) -> 
     rng = check_rng(rng)
     n_digits = check_int(n_digits, "n_digits")
     if n_digits > 3:
-        raise ValueError(f"addition_split lists every pair; use n_digits <= 3, got {n_digits}")
+        raise ValueError(
+            f"addition_split lists every pair; use n_digits <= 3, got {n_digits}"
+        )
     n_values = 10**n_digits
     n_test = check_int(n_test, "n_test")
     if n_test >= n_values**2:
-        raise ValueError(f"n_test must be smaller than the number of pairs, {n_values**2}")
+        raise ValueError(
+            f"n_test must be smaller than the number of pairs, {n_values**2}"
+        )
     order = rng.permutation(n_values**2)
     pairs = np.stack([order // n_values, order % n_values], axis=1)
     return pairs[n_test:], pairs[:n_test]
 
 
-def addition_correct(texts: Sequence[str], n_digits: int = 2, reverse_answer: bool = False) -> np.ndarray:
+def addition_correct(
+    texts: Sequence[str], n_digits: int = 2, reverse_answer: bool = False
+) -> np.ndarray:
     """Whether each written problem carries the right answer (exact match of all digits).
 
     Args:
@@ -218,16 +239,26 @@ def addition_correct(texts: Sequence[str], n_digits: int = 2, reverse_answer: bo
     n_digits = check_int(n_digits, "n_digits")
     check_bool(reverse_answer, "reverse_answer")
     if isinstance(texts, str):
-        raise TypeError(f"texts must be a sequence of str (one written problem each), not a str: {texts!r}")
+        raise TypeError(
+            f"texts must be a sequence of str (one written problem each), not a str: {texts!r}"
+        )
     texts = list(texts)
     if not all(isinstance(text, str) for text in texts):
         raise TypeError("texts must be a sequence of str (one written problem each)")
     length = addition_length(n_digits)
     result = np.zeros(len(texts), dtype=bool)
     for i, text in enumerate(texts):
-        if len(text) != length or text[n_digits] != "+" or text[2 * n_digits + 1] != "=":
+        if (
+            len(text) != length
+            or text[n_digits] != "+"
+            or text[2 * n_digits + 1] != "="
+        ):
             continue
-        a, b, c = text[:n_digits], text[n_digits + 1 : 2 * n_digits + 1], text[2 * n_digits + 2 :]
+        a, b, c = (
+            text[:n_digits],
+            text[n_digits + 1 : 2 * n_digits + 1],
+            text[2 * n_digits + 2 :],
+        )
         c = c[::-1] if reverse_answer else c
         if a.isdigit() and b.isdigit() and c.isdigit():
             result[i] = int(a) + int(b) == int(c)

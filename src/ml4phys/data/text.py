@@ -181,7 +181,9 @@ def physics_corpus(n_sentences: int, rng: np.random.Generator) -> list[list[str]
     relation_names = list(_ROLES)
     corpus = []
     for _ in range(n_sentences):
-        role_a, role_b, pairs = _ROLES[relation_names[rng.integers(len(relation_names))]]
+        role_a, role_b, pairs = _ROLES[
+            relation_names[rng.integers(len(relation_names))]
+        ]
         first, second, facts = pairs[rng.integers(len(pairs))]
         if rng.random() < 0.5:
             role, word, partner = role_a, first, second
@@ -232,7 +234,9 @@ class Vocab(NamedTuple):
         ids = []
         for w in sentence:
             if not isinstance(w, str):
-                raise TypeError(f"sentence must hold str tokens, got {type(w).__name__}")
+                raise TypeError(
+                    f"sentence must hold str tokens, got {type(w).__name__}"
+                )
             if w not in self.index:
                 raise KeyError(f"word {w!r} of sentence is not in the vocabulary")
             ids.append(self.index[w])
@@ -253,17 +257,24 @@ def build_vocab(corpus: Sequence[Sequence[str]], min_count: int = 1) -> Vocab:
     if isinstance(corpus, str) or not all(
         not isinstance(s, str) and all(isinstance(w, str) for w in s) for s in corpus
     ):
-        raise TypeError("corpus must be a sequence of sentences, each a sequence of str tokens")
+        raise TypeError(
+            "corpus must be a sequence of sentences, each a sequence of str tokens"
+        )
     counter = Counter(w for sentence in corpus for w in sentence)
     items = sorted(
-        (item for item in counter.items() if item[1] >= min_count), key=lambda item: (-item[1], item[0])
+        (item for item in counter.items() if item[1] >= min_count),
+        key=lambda item: (-item[1], item[0]),
     )
     words = [w for w, _ in items]
     if not words:
         raise ValueError(
             f"corpus has no word occurring at least min_count={min_count} times: the vocabulary would be empty"
         )
-    return Vocab(words, {w: i for i, w in enumerate(words)}, np.array([c for _, c in items], dtype=np.int64))
+    return Vocab(
+        words,
+        {w: i for i, w in enumerate(words)},
+        np.array([c for _, c in items], dtype=np.int64),
+    )
 
 
 def skipgram_pairs(
@@ -293,15 +304,21 @@ def skipgram_pairs(
     """
     window = check_int(window, "window")
     if not isinstance(vocab, Vocab):
-        raise TypeError(f"vocab must be a Vocab (from build_vocab), got {type(vocab).__name__}")
+        raise TypeError(
+            f"vocab must be a Vocab (from build_vocab), got {type(vocab).__name__}"
+        )
     if isinstance(corpus, str) or not all(
         not isinstance(s, str) and all(isinstance(w, str) for w in s) for s in corpus
     ):
-        raise TypeError("corpus must be a sequence of sentences, each a sequence of str tokens")
+        raise TypeError(
+            "corpus must be a sequence of sentences, each a sequence of str tokens"
+        )
     keep_prob = None
     if subsample is not None:
         if not (isinstance(subsample, (int, float)) and subsample > 0):
-            raise ValueError(f"subsample must be a positive number or None, got {subsample!r}")
+            raise ValueError(
+                f"subsample must be a positive number or None, got {subsample!r}"
+            )
         rng = check_rng(rng)
         frequency = vocab.counts / vocab.counts.sum()
         keep_prob = np.minimum(1.0, np.sqrt(subsample / frequency))
@@ -347,7 +364,9 @@ class CharTokenizer:
 
     def __init__(self, vocab: str) -> None:
         if not isinstance(vocab, str) or not vocab:
-            raise TypeError(f"vocab must be a non-empty str of characters, got {vocab!r}")
+            raise TypeError(
+                f"vocab must be a non-empty str of characters, got {vocab!r}"
+            )
         if len(set(vocab)) != len(vocab):
             raise ValueError(f"vocab has repeated characters: {vocab!r}")
         self.vocab = vocab
@@ -382,7 +401,9 @@ class CharTokenizer:
             raise ValueError("texts is empty")
         lengths = {len(t) for t in texts}
         if len(lengths) != 1:
-            raise ValueError(f"all texts must have the same length, got lengths {sorted(lengths)[:5]}")
+            raise ValueError(
+                f"all texts must have the same length, got lengths {sorted(lengths)[:5]}"
+            )
         return torch.stack([self.encode(t) for t in texts])
 
     def decode(self, tokens: torch.Tensor | Sequence[int]) -> str:
@@ -392,18 +413,28 @@ class CharTokenizer:
             raise ValueError(
                 f"tokens must be 1-D (use decode_batch for a batch), got shape {tuple(tokens.shape)}"
             )
-        if tokens.is_floating_point() or tokens.is_complex() or tokens.dtype == torch.bool:
-            raise TypeError(f"tokens must be integer token ids, got dtype {tokens.dtype}")
+        if (
+            tokens.is_floating_point()
+            or tokens.is_complex()
+            or tokens.dtype == torch.bool
+        ):
+            raise TypeError(
+                f"tokens must be integer token ids, got dtype {tokens.dtype}"
+            )
         ids = tokens.reshape(-1).tolist()
         if any(not 0 <= i < len(self.vocab) for i in ids):
-            raise ValueError(f"tokens must be ids in 0..{len(self.vocab) - 1}, got {min(ids)}..{max(ids)}")
+            raise ValueError(
+                f"tokens must be ids in 0..{len(self.vocab) - 1}, got {min(ids)}..{max(ids)}"
+            )
         return "".join(self.vocab[i] for i in ids)
 
     def decode_batch(self, tokens: torch.Tensor) -> list[str]:
         """Strings of a batch of token sequences of shape ``(batch, n)``."""
         tokens = torch.as_tensor(tokens)
         if tokens.dim() != 2:
-            raise ValueError(f"tokens must have shape (batch, n), got shape {tuple(tokens.shape)}")
+            raise ValueError(
+                f"tokens must have shape (batch, n), got shape {tuple(tokens.shape)}"
+            )
         return [self.decode(row) for row in tokens]
 
     def __repr__(self) -> str:

@@ -21,5 +21,14 @@ from ml4phys._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(
     __name__,
-    submodules=["numpy_net", "training", "conv", "symmetry", "kan", "recurrent", "transformer", "embeddings"],
+    submodules=[
+        "numpy_net",
+        "training",
+        "conv",
+        "symmetry",
+        "kan",
+        "recurrent",
+        "transformer",
+        "embeddings",
+    ],
 )

@@ -42,7 +42,9 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-def conv_output_size(n: int, k: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+def conv_output_size(
+    n: int, k: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int:
     """Length of a convolution's output along one axis.
 
     A kernel of size ``k`` with dilation ``d`` spans ``d (k - 1) + 1`` input samples. Sliding it
@@ -75,13 +77,17 @@ def conv_output_size(n: int, k: int, stride: int = 1, padding: int = 0, dilation
     dilation = check_int(dilation, "dilation")
     span = dilation * (k - 1) + 1
     if span > n + 2 * padding:
-        raise ValueError(f"the kernel spans {span} samples but the padded input has only {n + 2 * padding}")
+        raise ValueError(
+            f"the kernel spans {span} samples but the padded input has only {n + 2 * padding}"
+        )
     return (n + 2 * padding - span) // stride + 1
 
 
 def _as_float_array(value: object, name: str, ndim: int) -> np.ndarray:
     if isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a NumPy array (use .numpy()), got a torch.Tensor")
+        raise TypeError(
+            f"{name} must be a NumPy array (use .numpy()), got a torch.Tensor"
+        )
     array = np.asarray(value)
     if not np.issubdtype(array.dtype, np.number):
         raise TypeError(f"{name} must be a numeric array, got dtype {array.dtype}")
@@ -95,12 +101,18 @@ def _check_bias(b: object, n_out: int) -> np.ndarray | None:
         return None
     bias = _as_float_array(b, "b", 1)
     if bias.shape != (n_out,):
-        raise ValueError(f"b must have shape ({n_out},), one entry per output channel, got {bias.shape}")
+        raise ValueError(
+            f"b must have shape ({n_out},), one entry per output channel, got {bias.shape}"
+        )
     return bias
 
 
 def conv1d(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1, padding: int = 0
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    stride: int = 1,
+    padding: int = 0,
 ) -> np.ndarray:
     """One-dimensional convolution layer (cross-correlation, as in PyTorch), in NumPy.
 
@@ -126,14 +138,18 @@ def conv1d(
     x = _as_float_array(x, "x", 3)
     w = _as_float_array(w, "w", 3)
     if x.shape[1] != w.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} channels but w expects {w.shape[1]} (w.shape[1])")
+        raise ValueError(
+            f"x has {x.shape[1]} channels but w expects {w.shape[1]} (w.shape[1])"
+        )
     bias = _check_bias(b, w.shape[0])
     k = w.shape[2]
     n_out = conv_output_size(x.shape[2], k, stride, padding)
     x = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
     y = np.zeros((x.shape[0], w.shape[0], n_out), dtype=np.result_type(x, w))
     for a in range(k):  # one kernel tap at a time: a shifted, strided view of x
-        window = x[:, :, a : a + stride * (n_out - 1) + 1 : stride]  # (batch, c_in, n_out)
+        window = x[
+            :, :, a : a + stride * (n_out - 1) + 1 : stride
+        ]  # (batch, c_in, n_out)
         y += np.einsum("nci,oc->noi", window, w[:, :, a])
     if bias is not None:
         y += bias[None, :, None]
@@ -141,7 +157,11 @@ def conv1d(
 
 
 def conv2d(
-    x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int = 1, padding: int = 0
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    stride: int = 1,
+    padding: int = 0,
 ) -> np.ndarray:
     """Two-dimensional convolution layer (cross-correlation, as in PyTorch), in NumPy.
 
@@ -166,7 +186,9 @@ def conv2d(
     x = _as_float_array(x, "x", 4)
     w = _as_float_array(w, "w", 4)
     if x.shape[1] != w.shape[1]:
-        raise ValueError(f"x has {x.shape[1]} channels but w expects {w.shape[1]} (w.shape[1])")
+        raise ValueError(
+            f"x has {x.shape[1]} channels but w expects {w.shape[1]} (w.shape[1])"
+        )
     bias = _check_bias(b, w.shape[0])
     k_h, k_w = w.shape[2:]
     h_out = conv_output_size(x.shape[2], k_h, stride, padding)
@@ -176,7 +198,10 @@ def conv2d(
     for a in range(k_h):
         for c in range(k_w):
             window = x[
-                :, :, a : a + stride * (h_out - 1) + 1 : stride, c : c + stride * (w_out - 1) + 1 : stride
+                :,
+                :,
+                a : a + stride * (h_out - 1) + 1 : stride,
+                c : c + stride * (w_out - 1) + 1 : stride,
             ]  # (batch, c_in, h_out, w_out)
             y += np.einsum("nchw,oc->nohw", window, w[:, :, a, c])
     if bias is not None:
@@ -217,7 +242,13 @@ class PeriodicConv2d(nn.Module):
         ``H, W >= kernel_size // 2``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         in_channels = check_int(in_channels, "in_channels")
         out_channels = check_int(out_channels, "out_channels")
@@ -251,7 +282,11 @@ class ResidualBlock(nn.Module):
     """
 
     def __init__(
-        self, channels: int, kernel_size: int = 3, batch_norm: bool = True, skip: bool = True
+        self,
+        channels: int,
+        kernel_size: int = 3,
+        batch_norm: bool = True,
+        skip: bool = True,
     ) -> None:
         super().__init__()
         channels = check_int(channels, "channels")
@@ -310,7 +345,12 @@ class InceptionBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor(x, "x (batch, channels, H, W)", ndim=4)
-        branches = [self.branch1(x), self.branch3(x), self.branch5(x), self.branch_pool(x)]
+        branches = [
+            self.branch1(x),
+            self.branch3(x),
+            self.branch5(x),
+            self.branch_pool(x),
+        ]
         return torch.cat(branches, dim=1)  # (batch, 4 * branch_channels, H, W)
 
 
@@ -351,7 +391,11 @@ class UNet(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int = 1, out_channels: int = 1, base_channels: int = 16, depth: int = 2
+        self,
+        in_channels: int = 1,
+        out_channels: int = 1,
+        base_channels: int = 16,
+        depth: int = 2,
     ) -> None:
         super().__init__()
         in_channels = check_int(in_channels, "in_channels")
@@ -369,7 +413,9 @@ class UNet(nn.Module):
         self.upsamplers = nn.ModuleList()
         self.decoders = nn.ModuleList()
         for level in reversed(range(self.depth)):
-            self.upsamplers.append(nn.ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2))
+            self.upsamplers.append(
+                nn.ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2)
+            )
             self.decoders.append(_double_conv(2 * widths[level], widths[level]))
         self.head = nn.Conv2d(widths[0], out_channels, 1)
 
@@ -386,7 +432,9 @@ class UNet(nn.Module):
             skips.append(x)  # (batch, widths[level], H / 2**level, ...)
             x = self.pool(x)
         x = self.bottleneck(x)  # (batch, widths[depth], H / 2**depth, ...)
-        for upsample, decoder, skip in zip(self.upsamplers, self.decoders, reversed(skips)):
+        for upsample, decoder, skip in zip(
+            self.upsamplers, self.decoders, reversed(skips)
+        ):
             x = upsample(x)  # back to the resolution of `skip`
             x = decoder(torch.cat([skip, x], dim=1))  # concatenate along the channels
         return self.head(x)

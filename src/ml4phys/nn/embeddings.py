@@ -47,7 +47,9 @@ def most_similar(
     """
     unit = _unit_rows(vectors)
     if len(unit) != len(vocab):
-        raise ValueError(f"vectors has {len(unit)} rows but the vocabulary {len(vocab)} words")
+        raise ValueError(
+            f"vectors has {len(unit)} rows but the vocabulary {len(vocab)} words"
+        )
     n = check_int(n, "n")
     excluded = set(exclude)
     if isinstance(query, str):
@@ -58,11 +60,17 @@ def most_similar(
     else:
         q = np.asarray(query, dtype=np.float64)
         if q.shape != (unit.shape[1],):
-            raise ValueError(f"a query vector must have shape ({unit.shape[1]},), got {q.shape}")
+            raise ValueError(
+                f"a query vector must have shape ({unit.shape[1]},), got {q.shape}"
+            )
         q = q / max(np.linalg.norm(q), 1e-12)
     similarity = unit @ q
     order = np.argsort(-similarity, kind="stable")
-    result = [(vocab.words[i], float(similarity[i])) for i in order if vocab.words[i] not in excluded]
+    result = [
+        (vocab.words[i], float(similarity[i]))
+        for i in order
+        if vocab.words[i] not in excluded
+    ]
     return result[:n]
 
 

@@ -97,10 +97,14 @@ def bspline_basis(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
         extended uniform grid), in the dtype of ``x``. The basis is differentiable in ``x``.
     """
     if not isinstance(x, torch.Tensor) or not isinstance(grid, torch.Tensor):
-        raise TypeError(f"x and grid must be torch tensors, got {type(x).__name__} and {type(grid).__name__}")
+        raise TypeError(
+            f"x and grid must be torch tensors, got {type(x).__name__} and {type(grid).__name__}"
+        )
     k = check_int(k, "k", minimum=0)
     if grid.ndim not in (1, 2):
-        raise ValueError(f"grid must have shape (m,) or (d, m), got {tuple(grid.shape)}")
+        raise ValueError(
+            f"grid must have shape (m,) or (d, m), got {tuple(grid.shape)}"
+        )
     m = grid.shape[-1]
     if m < k + 2:
         raise ValueError(f"order k = {k} needs at least k + 2 = {k + 2} knots, got {m}")
@@ -174,16 +178,26 @@ class KANLayer(nn.Module):
         self.grid_size = check_int(grid_size, "grid_size")
         self.spline_order = check_int(spline_order, "spline_order", minimum=0)
         if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-        knots = uniform_knots(self.grid_size, self.spline_order, grid_range).to(torch.float32)
-        self.register_buffer("grid", knots.repeat(self.in_features, 1))  # (n_in, G + 2k + 1)
+            raise TypeError(
+                f"generator must be a torch.Generator or None, got {type(generator).__name__}"
+            )
+        knots = uniform_knots(self.grid_size, self.spline_order, grid_range).to(
+            torch.float32
+        )
+        self.register_buffer(
+            "grid", knots.repeat(self.in_features, 1)
+        )  # (n_in, G + 2k + 1)
         self.register_buffer("mask", torch.ones(self.out_features, self.in_features))
         n_basis = self.grid_size + self.spline_order
         bound = 1.0 / math.sqrt(self.in_features)
         shape = (self.out_features, self.in_features)
-        self.base_weight = nn.Parameter((2 * torch.rand(shape, generator=generator) - 1) * bound)
+        self.base_weight = nn.Parameter(
+            (2 * torch.rand(shape, generator=generator) - 1) * bound
+        )
         self.spline_weight = nn.Parameter(torch.ones(shape))
-        self.coef = nn.Parameter(float(noise_scale) * torch.randn((*shape, n_basis), generator=generator))
+        self.coef = nn.Parameter(
+            float(noise_scale) * torch.randn((*shape, n_basis), generator=generator)
+        )
 
     def extra_repr(self) -> str:
         return (
@@ -195,7 +209,9 @@ class KANLayer(nn.Module):
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"x must be a torch tensor, got {type(x).__name__}")
         if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ValueError(f"x must have shape (batch, {self.in_features}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have shape (batch, {self.in_features}), got {tuple(x.shape)}"
+            )
 
     def basis(self, x: torch.Tensor) -> torch.Tensor:
         """B-splines of each input, shape ``(batch, n_in, G + k)`` for ``x`` of ``(batch, n_in)``."""
@@ -212,7 +228,9 @@ class KANLayer(nn.Module):
         Returns:
             Shape ``(batch, n_out, n_in)``; the layer's output is its sum over the last axis.
         """
-        spline = torch.einsum("bim,jim->bji", self.basis(x), self.coef)  # (batch, n_out, n_in)
+        spline = torch.einsum(
+            "bim,jim->bji", self.basis(x), self.coef
+        )  # (batch, n_out, n_in)
         base = F.silu(x).unsqueeze(1)  # (batch, 1, n_in)
         return self.mask * (self.base_weight * base + self.spline_weight * spline)
 
@@ -222,11 +240,15 @@ class KANLayer(nn.Module):
         The same as ``edge_values(x).sum(-1)``, computed as two matrix products (faster).
         """
         basis = self.basis(x).flatten(1)  # (batch, n_in * (G + k))
-        coef = (self.mask * self.spline_weight).unsqueeze(-1) * self.coef  # (n_out, n_in, G + k)
+        coef = (self.mask * self.spline_weight).unsqueeze(
+            -1
+        ) * self.coef  # (n_out, n_in, G + k)
         return F.silu(x) @ (self.mask * self.base_weight).T + basis @ coef.flatten(1).T
 
     @torch.no_grad()
-    def fit_edges(self, x: torch.Tensor, targets: torch.Tensor, ridge: float = 1e-8) -> None:
+    def fit_edges(
+        self, x: torch.Tensor, targets: torch.Tensor, ridge: float = 1e-8
+    ) -> None:
         """Set the spline coefficients by least squares so that the edges match ``targets``.
 
         For every edge, ``w_s[j,i] sum_m c[j,i,m] B_m(x[:, i])`` is fitted to
@@ -244,22 +266,33 @@ class KANLayer(nn.Module):
         if not isinstance(targets, torch.Tensor) or tuple(targets.shape) != expected:
             raise ValueError(f"targets must be a tensor of shape {expected}")
         x64 = x.to(torch.float64)
-        Bm = bspline_basis(x64, self.grid.to(torch.float64), self.spline_order)  # (n, n_in, nb)
+        Bm = bspline_basis(
+            x64, self.grid.to(torch.float64), self.spline_order
+        )  # (n, n_in, nb)
         Bm = Bm.permute(1, 0, 2)  # (n_in, n, nb)
         gram = Bm.transpose(1, 2) @ Bm  # (n_in, nb, nb)
         scale = gram.diagonal(dim1=1, dim2=2).mean(dim=1).clamp_min(1e-300)  # (n_in,)
         eye = torch.eye(gram.shape[-1], dtype=torch.float64)
         gram = gram + ridge * scale[:, None, None] * eye
-        rest = targets.to(torch.float64) - self.base_weight.to(torch.float64) * F.silu(x64)[:, None, :]
+        rest = (
+            targets.to(torch.float64)
+            - self.base_weight.to(torch.float64) * F.silu(x64)[:, None, :]
+        )
         rhs = torch.einsum("inm,nji->jim", Bm, rest)  # (n_out, n_in, nb)
         coef = torch.linalg.solve(gram.unsqueeze(0), rhs.unsqueeze(-1)).squeeze(-1)
         ws = self.spline_weight.to(torch.float64)
         ok = ws != 0
-        coef = torch.where(ok[..., None], coef / torch.where(ok, ws, 1.0)[..., None], self.coef.double())
+        coef = torch.where(
+            ok[..., None],
+            coef / torch.where(ok, ws, 1.0)[..., None],
+            self.coef.double(),
+        )
         self.coef.copy_(coef.to(self.coef.dtype))
 
     @torch.no_grad()
-    def set_grid(self, x: torch.Tensor, grid_size: int | None = None, margin: float = 0.01) -> None:
+    def set_grid(
+        self, x: torch.Tensor, grid_size: int | None = None, margin: float = 0.01
+    ) -> None:
         """Move each input's grid to the range of ``x`` (and refine it), keeping the functions.
 
         Each input ``i`` gets a uniform grid of ``grid_size`` intervals on
@@ -274,16 +307,26 @@ class KANLayer(nn.Module):
         """
         self._check_input(x)
         G = self.grid_size if grid_size is None else check_int(grid_size, "grid_size")
-        old = self.edge_values(x) / torch.where(self.mask > 0, self.mask, 1.0)  # unmasked
+        old = self.edge_values(x) / torch.where(
+            self.mask > 0, self.mask, 1.0
+        )  # unmasked
         low = x.min(dim=0).values.double() - margin
         high = x.max(dim=0).values.double() + margin
         knots = torch.stack(
-            [uniform_knots(G, self.spline_order, (float(a), float(b))) for a, b in zip(low, high)]
+            [
+                uniform_knots(G, self.spline_order, (float(a), float(b)))
+                for a, b in zip(low, high)
+            ]
         )  # (n_in, G + 2k + 1)
         self.grid_size = G
         self.grid = knots.to(self.grid.dtype)
         self.coef = nn.Parameter(
-            torch.zeros(self.out_features, self.in_features, G + self.spline_order, dtype=self.coef.dtype)
+            torch.zeros(
+                self.out_features,
+                self.in_features,
+                G + self.spline_order,
+                dtype=self.coef.dtype,
+            )
         )
         self.fit_edges(x, old)
 
@@ -308,12 +351,18 @@ class KAN(nn.Module):
     ) -> None:
         super().__init__()
         if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
-            raise TypeError(f"widths must be a sequence of ints, got {type(widths).__name__}")
+            raise TypeError(
+                f"widths must be a sequence of ints, got {type(widths).__name__}"
+            )
         self.widths = [check_int(w, "each width") for w in widths]
         if len(self.widths) < 2:
-            raise ValueError(f"widths needs at least two entries (inputs, outputs), got {self.widths}")
+            raise ValueError(
+                f"widths needs at least two entries (inputs, outputs), got {self.widths}"
+            )
         self.layers = nn.ModuleList(
-            KANLayer(n_in, n_out, grid_size, spline_order, grid_range, noise_scale, generator)
+            KANLayer(
+                n_in, n_out, grid_size, spline_order, grid_range, noise_scale, generator
+            )
             for n_in, n_out in zip(self.widths[:-1], self.widths[1:])
         )
 
@@ -323,7 +372,9 @@ class KAN(nn.Module):
             x = layer(x)
         return x
 
-    def forward_with_importance(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def forward_with_importance(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The output and the edge importances (:func:`edge_importance`) in one pass.
 
         Returns:
@@ -346,7 +397,9 @@ class KAN(nn.Module):
         return inputs
 
     @torch.no_grad()
-    def set_grids(self, x: torch.Tensor, grid_size: int | None = None, margin: float = 0.01) -> None:
+    def set_grids(
+        self, x: torch.Tensor, grid_size: int | None = None, margin: float = 0.01
+    ) -> None:
         """Call :meth:`KANLayer.set_grid` on each layer with the data that reach it."""
         for layer in self.layers:
             layer.set_grid(x, grid_size, margin)
@@ -381,7 +434,9 @@ def edge_importance(model: KAN | KANLayer, x: torch.Tensor) -> list[torch.Tensor
     return [model.edge_values(x).abs().mean(dim=0)]
 
 
-def sparsity_penalty(scores: Sequence[torch.Tensor], entropy_weight: float = 1.0) -> torch.Tensor:
+def sparsity_penalty(
+    scores: Sequence[torch.Tensor], entropy_weight: float = 1.0
+) -> torch.Tensor:
     """The sparsity penalty of Liu et al. 2024 from the edge importances of each layer.
 
     For layer ``l`` with importances ``s_l`` (``(n_out, n_in)``, from :func:`edge_importance`
@@ -396,15 +451,21 @@ def sparsity_penalty(scores: Sequence[torch.Tensor], entropy_weight: float = 1.0
     total = torch.zeros(())
     for s in scores:
         if not isinstance(s, torch.Tensor):
-            raise TypeError(f"scores must be a list of tensors, got a {type(s).__name__}")
+            raise TypeError(
+                f"scores must be a list of tensors, got a {type(s).__name__}"
+            )
         l1 = s.sum()
         p = s / l1.clamp_min(1e-12)
-        total = total + l1 - float(entropy_weight) * (p * p.clamp_min(1e-12).log()).sum()
+        total = (
+            total + l1 - float(entropy_weight) * (p * p.clamp_min(1e-12).log()).sum()
+        )
     return total
 
 
 @torch.no_grad()
-def prune(model: KAN | KANLayer, x: torch.Tensor, threshold: float) -> list[torch.Tensor]:
+def prune(
+    model: KAN | KANLayer, x: torch.Tensor, threshold: float
+) -> list[torch.Tensor]:
     """Remove (mask) every edge whose importance on ``x`` is below ``threshold``.
 
     Importances are computed once on the unpruned network (:func:`edge_importance`), so the
@@ -423,7 +484,10 @@ def prune(model: KAN | KANLayer, x: torch.Tensor, threshold: float) -> list[torc
         raise ValueError(f"threshold must be a finite number >= 0, got {threshold}")
     layers = _check_model(model)
     scores = edge_importance(model, x)
-    if not all(bool(torch.isfinite(score[layer.mask > 0]).all()) for layer, score in zip(layers, scores)):
+    if not all(
+        bool(torch.isfinite(score[layer.mask > 0]).all())
+        for layer, score in zip(layers, scores)
+    ):
         raise ValueError(
             "an edge importance is NaN or infinite (are the inputs x or the weights finite?): "
             "pruning on it would remove edges arbitrarily"
@@ -460,7 +524,9 @@ class SymbolicFunction:
     sympy: Callable[[Any], Any]
     free_b: bool = True
     free_c: bool = True
-    canonical: Callable[[float, float, float, float], tuple[float, float, float, float]] | None = None
+    canonical: (
+        Callable[[float, float, float, float], tuple[float, float, float, float]] | None
+    ) = None
 
 
 def _safe(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
@@ -544,10 +610,16 @@ def fit_symbolic(
     library = SYMBOLIC_LIBRARY if library is None else library
     if not isinstance(library, Mapping) or len(library) == 0:
         raise TypeError("library must be a non-empty mapping name -> SymbolicFunction")
-    x = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
-    y = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y, dtype=np.float64)
+    x = np.asarray(
+        x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=np.float64
+    )
+    y = np.asarray(
+        y.detach().cpu() if isinstance(y, torch.Tensor) else y, dtype=np.float64
+    )
     if x.ndim != 1 or y.shape != x.shape:
-        raise ValueError(f"x and y must be 1-D of the same length, got {x.shape} and {y.shape}")
+        raise ValueError(
+            f"x and y must be 1-D of the same length, got {x.shape} and {y.shape}"
+        )
     if x.size < 4 or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x and y need at least 4 finite values")
     ss_tot = float(np.sum((y - y.mean()) ** 2))
@@ -566,7 +638,9 @@ def fit_symbolic(
             b, c = best
             u = entry.numpy(b * x + c)
         a, d, ss_res = _affine_fit(u, y)
-        params = (a, b, c, d) if entry.canonical is None else entry.canonical(a, b, c, d)
+        params = (
+            (a, b, c, d) if entry.canonical is None else entry.canonical(a, b, c, d)
+        )
         results.append((name, tuple(float(p) for p in params), 1.0 - ss_res / ss_tot))
     if not results:
         raise ValueError("no library function could be evaluated on x")
@@ -577,7 +651,9 @@ def fit_symbolic(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _grid_search(entry: SymbolicFunction, x: np.ndarray, y: np.ndarray) -> tuple[float, float] | None:
+def _grid_search(
+    entry: SymbolicFunction, x: np.ndarray, y: np.ndarray
+) -> tuple[float, float] | None:
     """The grid point ``(b, c)`` of least squared residual, ``a, d`` fitted in closed form."""
     b_values = _B_GRID if entry.free_b else np.array([1.0])
     c_values = _C_GRID if entry.free_c else np.array([0.0])
@@ -593,12 +669,16 @@ def _grid_search(entry: SymbolicFunction, x: np.ndarray, y: np.ndarray) -> tuple
     good = var_u > 1e-12 * (1 + np.sum(u**2, axis=1))
     if not np.any(good):
         return None
-    ss = np.where(good, np.sum(dy**2) - (du @ dy) ** 2 / np.where(good, var_u, 1.0), np.inf)
+    ss = np.where(
+        good, np.sum(dy**2) - (du @ dy) ** 2 / np.where(good, var_u, 1.0), np.inf
+    )
     best = int(np.argmin(ss))
     return float(bb[best]), float(cc[best])
 
 
-def _refine(entry: SymbolicFunction, x: np.ndarray, y: np.ndarray, b: float, c: float) -> tuple[float, float]:
+def _refine(
+    entry: SymbolicFunction, x: np.ndarray, y: np.ndarray, b: float, c: float
+) -> tuple[float, float]:
     p0 = _params_vector(entry, b, c)
     if not p0:
         return b, c
@@ -613,7 +693,11 @@ def _refine(entry: SymbolicFunction, x: np.ndarray, y: np.ndarray, b: float, c: 
         return np.where(np.isfinite(r), r, 1e6)
 
     a0, d0, _ = _affine_fit(entry.numpy(b * x + c), y)
-    sol = least_squares(residuals, np.array([a0, d0, *p0]), method="lm" if len(x) >= 4 + len(p0) else "trf")
+    sol = least_squares(
+        residuals,
+        np.array([a0, d0, *p0]),
+        method="lm" if len(x) >= 4 + len(p0) else "trf",
+    )
     return unpack(sol.x[2:])
 
 
@@ -627,7 +711,9 @@ def symbolic_expression(
     """The SymPy expression ``a f(b x + c) + d`` of a fit, with parameters rounded to ``digits``."""
     library = SYMBOLIC_LIBRARY if library is None else library
     if name not in library:
-        raise ValueError(f"unknown library function {name!r}; choose from {list(library)}")
+        raise ValueError(
+            f"unknown library function {name!r}; choose from {list(library)}"
+        )
     a, b, c, d = (sympy.Float(round(float(v), digits)) for v in params)
     return a * library[name].sympy(b * variable + c) + d
 
@@ -639,7 +725,10 @@ def to_symbolic(
     variables: Sequence[Any] | None = None,
     library: Mapping[str, SymbolicFunction] | None = None,
     digits: int = 4,
-) -> tuple[Any, list[dict[tuple[int, int], tuple[str, tuple[float, float, float, float], float]]]]:
+) -> tuple[
+    Any,
+    list[dict[tuple[int, int], tuple[str, tuple[float, float, float, float], float]]],
+]:
     """Replace every live edge of a KAN by its best library function and assemble the formula.
 
     Each edge ``(j, i)`` of each layer is fitted (:func:`fit_symbolic`) to its values on the
@@ -660,7 +749,9 @@ def to_symbolic(
     if not isinstance(model, KAN):
         raise TypeError(f"model must be a KAN, got {type(model).__name__}")
     if model.widths[-1] != 1:
-        raise ValueError(f"to_symbolic needs a KAN with one output, got {model.widths[-1]}")
+        raise ValueError(
+            f"to_symbolic needs a KAN with one output, got {model.widths[-1]}"
+        )
     if variables is None:
         variables = sympy.symbols(f"x_1:{model.widths[0] + 1}")
     if len(variables) != model.widths[0]:
@@ -682,9 +773,13 @@ def to_symbolic(
                 if np.ptp(values) < 1e-12:
                     new_nodes[j] += sympy.Float(round(float(values.mean()), digits))
                     continue
-                name, params, r2 = fit_symbolic(inputs[:, i].double().numpy(), values, library)
+                name, params, r2 = fit_symbolic(
+                    inputs[:, i].double().numpy(), values, library
+                )
                 fits[(j, i)] = (name, params, r2)
-                new_nodes[j] += symbolic_expression(name, params, nodes[i], library, digits)
+                new_nodes[j] += symbolic_expression(
+                    name, params, nodes[i], library, digits
+                )
         all_fits.append(fits)
         nodes = new_nodes
     return nodes[0], all_fits

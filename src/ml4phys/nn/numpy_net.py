@@ -157,7 +157,9 @@ def softmax_jacobian(z: np.ndarray) -> np.ndarray:
     return a[..., :, None] * (np.eye(a.shape[-1]) - a[..., None, :])  # (batch, n, n)
 
 
-ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
+ACTIVATIONS: dict[
+    str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]
+] = {
     "sigmoid": (sigmoid, sigmoid_prime),
     "tanh": (tanh, tanh_prime),
     "relu": (relu, relu_prime),
@@ -271,16 +273,26 @@ def init_params(
     check_rng(rng)
     sizes = list(layer_sizes)
     if len(sizes) < 2:
-        raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}")
+        raise ValueError(
+            f"layer_sizes needs at least an input and an output size, got {sizes}"
+        )
     for n in sizes:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"layer_sizes must be positive integers, got {sizes}")
     if weight_scale < 0 or bias_scale < 0:
-        raise ValueError(f"scales must be non-negative, got {weight_scale=}, {bias_scale=}")
+        raise ValueError(
+            f"scales must be non-negative, got {weight_scale=}, {bias_scale=}"
+        )
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        W = rng.normal(0.0, weight_scale / np.sqrt(n_in), size=(n_in, n_out))  # (n_in, n_out)
-        b = rng.normal(0.0, bias_scale, size=n_out) if bias_scale > 0 else np.zeros(n_out)  # (n_out,)
+        W = rng.normal(
+            0.0, weight_scale / np.sqrt(n_in), size=(n_in, n_out)
+        )  # (n_in, n_out)
+        b = (
+            rng.normal(0.0, bias_scale, size=n_out)
+            if bias_scale > 0
+            else np.zeros(n_out)
+        )  # (n_out,)
         params.append((W, b))
     return params
 
@@ -351,7 +363,9 @@ def forward(
         f = f_out if l == len(params) else f_hidden
         z.append(a[l - 1] @ W + b)  # z^(l) = a^(l-1) W^(l) + b^(l), (batch, n_l)
         a.append(f(z[l]))  # a^(l) = f(z^(l)), (batch, n_l)
-    y_hat = a[-1][0] if single_sample else a[-1]  # (batch, n_out), or (n_out,) for one sample
+    y_hat = (
+        a[-1][0] if single_sample else a[-1]
+    )  # (batch, n_out), or (n_out,) for one sample
     return (y_hat, ForwardCache(z=z, a=a)) if return_cache else y_hat
 
 
@@ -418,7 +432,9 @@ def backprop(
     _, df_hidden = ACTIVATIONS[activation]
 
     C = _loss_from_output(z[n_layers], y_hat, y, loss)
-    delta = _output_delta(z[n_layers], y_hat, y, output_activation, loss)  # delta^(L), (batch, n_L)
+    delta = _output_delta(
+        z[n_layers], y_hat, y, output_activation, loss
+    )  # delta^(L), (batch, n_L)
 
     grads: Params = [None] * n_layers  # type: ignore[list-item]
     for l in range(n_layers, 0, -1):
@@ -432,7 +448,9 @@ def backprop(
     return C, grads
 
 
-def _loss_from_output(z_out: np.ndarray, y_hat: np.ndarray, y: np.ndarray, loss: str) -> float:
+def _loss_from_output(
+    z_out: np.ndarray, y_hat: np.ndarray, y: np.ndarray, loss: str
+) -> float:
     """The cost from the output layer: mse from ``y_hat``, cross-entropies from the logits."""
     if loss == "mse":
         return mse(y_hat, y)
@@ -442,7 +460,11 @@ def _loss_from_output(z_out: np.ndarray, y_hat: np.ndarray, y: np.ndarray, loss:
 
 
 def _output_delta(
-    z_out: np.ndarray, y_hat: np.ndarray, y: np.ndarray, output_activation: str, loss: str
+    z_out: np.ndarray,
+    y_hat: np.ndarray,
+    y: np.ndarray,
+    output_activation: str,
+    loss: str,
 ) -> np.ndarray:
     """``delta^(L) = dC/dz^(L)``, shape ``(batch, n_out)``."""
     batch_size = y_hat.shape[0]
@@ -462,7 +484,9 @@ def _output_delta(
 # ----------------------------------------------------------------------------------------------
 
 
-def numerical_gradient(f: Callable[[Params], float], params: Params, eps: float = 1e-6) -> Params:
+def numerical_gradient(
+    f: Callable[[Params], float], params: Params, eps: float = 1e-6
+) -> Params:
     """Gradient of ``f(params)`` by central finite differences, one parameter at a time.
 
     ``dC/dw ~ (C(w + eps) - C(w - eps)) / (2 eps)``, with an error of order ``eps^2``. It needs
@@ -484,7 +508,10 @@ def numerical_gradient(f: Callable[[Params], float], params: Params, eps: float 
         raise TypeError(f"f must be callable (params -> float), got {type(f).__name__}")
     if not np.isscalar(eps) or not eps > 0:
         raise ValueError(f"eps must be a positive number, got {eps!r}")
-    work = [[np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)] for W, b in params]
+    work = [
+        [np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)]
+        for W, b in params
+    ]
     grads = []
     for layer in work:
         layer_grads = []
@@ -512,7 +539,11 @@ def _check_activations(activation: str, output_activation: str) -> None:
     if activation not in HIDDEN_ACTIVATIONS:
         raise ValueError(
             f"unknown hidden activation {activation!r}; valid ones: {', '.join(HIDDEN_ACTIVATIONS)}"
-            + (" (softmax is for the output layer only)" if activation == "softmax" else "")
+            + (
+                " (softmax is for the output layer only)"
+                if activation == "softmax"
+                else ""
+            )
         )
     if output_activation not in OUTPUT_ACTIVATIONS:
         raise ValueError(
@@ -535,7 +566,9 @@ def _check_params(params: Params) -> None:
     n_prev = None
     for l, layer in enumerate(params, start=1):
         if not isinstance(layer, (list, tuple)) or len(layer) != 2:
-            raise TypeError(f"layer {l} of params must be a pair (W, b), got {type(layer).__name__}")
+            raise TypeError(
+                f"layer {l} of params must be a pair (W, b), got {type(layer).__name__}"
+            )
         W, b = np.asarray(layer[0]), np.asarray(layer[1])
         if W.ndim != 2 or b.ndim != 1 or b.shape[0] != W.shape[1]:
             raise ValueError(
@@ -566,9 +599,13 @@ def _loss_args(
     if not (np.all(np.isfinite(pred)) and np.all(np.isfinite(y))):
         raise ValueError(f"{name} and y must be finite (no NaN or inf)")
     if targets != "any" and (y.min(initial=0.0) < 0 or y.max(initial=0.0) > 1):
-        raise ValueError(f"targets y must lie in [0, 1], got values in [{y.min()}, {y.max()}]")
+        raise ValueError(
+            f"targets y must lie in [0, 1], got values in [{y.min()}, {y.max()}]"
+        )
     if targets == "distributions" and not np.allclose(y.sum(axis=-1), 1.0):
-        raise ValueError("each row of y must be one-hot (or class probabilities summing to 1)")
+        raise ValueError(
+            "each row of y must be one-hot (or class probabilities summing to 1)"
+        )
     return pred, y
 
 
@@ -583,16 +620,26 @@ def _forward_args(
 
 def _check_grads(params: Params, grads: Params) -> None:
     if not isinstance(grads, (list, tuple)) or len(grads) != len(params):
-        raise ValueError(f"grads must be a list of {len(params)} (dW, db) pairs, like params")
+        raise ValueError(
+            f"grads must be a list of {len(params)} (dW, db) pairs, like params"
+        )
     for l, ((W, b), g) in enumerate(zip(params, grads), start=1):
-        if len(g) != 2 or np.shape(g[0]) != np.shape(W) or np.shape(g[1]) != np.shape(b):
-            raise ValueError(f"layer {l}: gradient shapes do not match W {np.shape(W)} and b {np.shape(b)}")
+        if (
+            len(g) != 2
+            or np.shape(g[0]) != np.shape(W)
+            or np.shape(g[1]) != np.shape(b)
+        ):
+            raise ValueError(
+                f"layer {l}: gradient shapes do not match W {np.shape(W)} and b {np.shape(b)}"
+            )
 
 
 def _as_batch(X: np.ndarray, params: Params) -> np.ndarray:
     """``X`` as a float array of shape ``(batch, n_in)``."""
     X = np.asarray(X)
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(
+        X.dtype, np.complexfloating
+    ):
         raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
     if not np.issubdtype(X.dtype, np.floating):
         X = X.astype(np.float64)
@@ -600,7 +647,9 @@ def _as_batch(X: np.ndarray, params: Params) -> np.ndarray:
         X = X[None, :]  # (1, n_in)
     n_in = np.shape(params[0][0])[0]
     if X.ndim != 2 or X.shape[1] != n_in:
-        raise ValueError(f"X must have shape (batch, {n_in}) for this network, got {X.shape}")
+        raise ValueError(
+            f"X must have shape (batch, {n_in}) for this network, got {X.shape}"
+        )
     return X
 
 
@@ -609,15 +658,23 @@ def _as_targets(y: np.ndarray, y_hat: np.ndarray, loss: str) -> np.ndarray:
     y = np.asarray(y)
     batch_size, n_out = y_hat.shape
     if y.ndim == 0 or y.shape[0] != batch_size:
-        raise ValueError(f"y must have {batch_size} rows (one per sample of X), got shape {y.shape}")
+        raise ValueError(
+            f"y must have {batch_size} rows (one per sample of X), got shape {y.shape}"
+        )
     if loss == "ce" and y.ndim == 1:
         if not np.issubdtype(y.dtype, np.integer):
-            raise ValueError(f"for loss='ce', a 1-d y must hold integer class labels, got dtype {y.dtype}")
+            raise ValueError(
+                f"for loss='ce', a 1-d y must hold integer class labels, got dtype {y.dtype}"
+            )
         if y.min() < 0 or y.max() >= n_out:
-            raise ValueError(f"class labels must lie in 0..{n_out - 1}, got {y.min()}..{y.max()}")
+            raise ValueError(
+                f"class labels must lie in 0..{n_out - 1}, got {y.min()}..{y.max()}"
+            )
         return np.eye(n_out)[y]  # one-hot, (batch, n_out)
     if y.ndim == 1 and n_out == 1:
         y = y[:, None]  # (batch, 1)
     if y.shape != y_hat.shape:
-        raise ValueError(f"y must have shape {y_hat.shape} like the network output, got {y.shape}")
+        raise ValueError(
+            f"y must have shape {y_hat.shape} like the network output, got {y.shape}"
+        )
     return y

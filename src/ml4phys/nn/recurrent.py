@@ -69,8 +69,12 @@ def _check_weights(weights: object) -> LSTMWeights:
         )
     for name in ("bias_ih", "bias_hh"):
         b = getattr(weights, name)
-        if b is not None and (not isinstance(b, torch.Tensor) or tuple(b.shape) != (w_hh.shape[0],)):
-            raise ValueError(f"{name} must be None or a tensor of shape ({w_hh.shape[0]},)")
+        if b is not None and (
+            not isinstance(b, torch.Tensor) or tuple(b.shape) != (w_hh.shape[0],)
+        ):
+            raise ValueError(
+                f"{name} must be None or a tensor of shape ({w_hh.shape[0]},)"
+            )
     return weights
 
 
@@ -97,7 +101,9 @@ def lstm_cell(
     weights = _check_weights(weights)
     hidden = weights.weight_hh.shape[1]
     if x.ndim != 2 or x.shape[1] != weights.weight_ih.shape[1]:
-        raise ValueError(f"x must have shape (batch, {weights.weight_ih.shape[1]}), got {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape (batch, {weights.weight_ih.shape[1]}), got {tuple(x.shape)}"
+        )
     if h.shape != (x.shape[0], hidden) or c.shape != (x.shape[0], hidden):
         raise ValueError(
             f"h and c must have shape ({x.shape[0]}, {hidden}), got {tuple(h.shape)} and {tuple(c.shape)}"
@@ -108,7 +114,12 @@ def lstm_cell(
     if weights.bias_hh is not None:
         z = z + weights.bias_hh
     z_i, z_f, z_g, z_o = z.chunk(4, dim=1)  # each (batch, H)
-    i, f, g, o = torch.sigmoid(z_i), torch.sigmoid(z_f), torch.tanh(z_g), torch.sigmoid(z_o)
+    i, f, g, o = (
+        torch.sigmoid(z_i),
+        torch.sigmoid(z_f),
+        torch.tanh(z_g),
+        torch.sigmoid(z_o),
+    )
     c_new = f * c + i * g  # the cell state: additive update
     h_new = o * torch.tanh(c_new)
     return h_new, c_new
@@ -159,13 +170,21 @@ def from_torch(module: nn.Module, layer: int = 0) -> LSTMWeights:
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
     elif isinstance(module, nn.LSTM):
         if module.bidirectional or module.proj_size:
-            raise ValueError("from_torch supports unidirectional nn.LSTM without projections")
+            raise ValueError(
+                "from_torch supports unidirectional nn.LSTM without projections"
+            )
         layer = check_int(layer, "layer", minimum=0)
         if layer >= module.num_layers:
-            raise ValueError(f"layer must be < num_layers = {module.num_layers}, got {layer}")
-        names = tuple(f"{n}_l{layer}" for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+            raise ValueError(
+                f"layer must be < num_layers = {module.num_layers}, got {layer}"
+            )
+        names = tuple(
+            f"{n}_l{layer}" for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        )
     else:
-        raise TypeError(f"module must be nn.LSTMCell or nn.LSTM, got {type(module).__name__}")
+        raise TypeError(
+            f"module must be nn.LSTMCell or nn.LSTM, got {type(module).__name__}"
+        )
     tensors = [getattr(module, n, None) for n in names]
     return LSTMWeights(*(None if t is None else t.detach().clone() for t in tensors))
 
@@ -182,7 +201,11 @@ class LSTMCellScratch(nn.Module):
     """
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, generator: torch.Generator | None = None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
         self.input_size = check_int(input_size, "input_size")
@@ -212,7 +235,9 @@ class LSTMCellScratch(nn.Module):
                     raise ValueError(f"{name}: one cell has biases and the other not")
                 if own is not None:
                     if own.shape != value.shape:
-                        raise ValueError(f"{name}: shapes {tuple(own.shape)} and {tuple(value.shape)} differ")
+                        raise ValueError(
+                            f"{name}: shapes {tuple(own.shape)} and {tuple(value.shape)} differ"
+                        )
                     own.copy_(value)
         return self
 
@@ -307,7 +332,9 @@ class SequenceModel(nn.Module):
                 raise ValueError("forget_bias is only defined for cell='lstm'")
             with torch.no_grad():
                 for layer in range(num_layers):
-                    getattr(self.rnn, f"bias_hh_l{layer}")[n_hidden : 2 * n_hidden] += forget_bias
+                    getattr(self.rnn, f"bias_hh_l{layer}")[n_hidden : 2 * n_hidden] += (
+                        forget_bias
+                    )
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         H_all, _ = self.rnn(X)  # (batch, time, n_hidden)

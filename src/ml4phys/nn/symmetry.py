@@ -60,13 +60,17 @@ def _check_tensor(x: object, name: str, min_dim: int) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.dim() < min_dim:
-        raise ValueError(f"{name} must have at least {min_dim} dimensions, got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have at least {min_dim} dimensions, got shape {tuple(x.shape)}"
+        )
     return x
 
 
 def _check_k(k: object) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k (the number of quarter turns) must be an int, got {type(k).__name__}")
+        raise TypeError(
+            f"k (the number of quarter turns) must be an int, got {type(k).__name__}"
+        )
     return int(k) % 4
 
 
@@ -100,7 +104,9 @@ def rotate_c4_features(y: torch.Tensor, k: int = 1) -> torch.Tensor:
     """
     y = _check_tensor(y, "y", 3)
     if y.shape[-3] != 4:
-        raise ValueError(f"y must have a rotation axis of length 4 at dim -3, got shape {tuple(y.shape)}")
+        raise ValueError(
+            f"y must have a rotation axis of length 4 at dim -3, got shape {tuple(y.shape)}"
+        )
     k = _check_k(k)
     return torch.roll(torch.rot90(y, k, dims=(-2, -1)), shifts=k, dims=-3)
 
@@ -184,7 +190,9 @@ class DeepSet(nn.Module):
     def __init__(self, phi: nn.Module, rho: nn.Module, pooling: str = "sum") -> None:
         super().__init__()
         if not isinstance(phi, nn.Module) or not isinstance(rho, nn.Module):
-            raise TypeError("phi and rho must be nn.Modules (e.g. training.make_mlp([...]))")
+            raise TypeError(
+                "phi and rho must be nn.Modules (e.g. training.make_mlp([...]))"
+            )
         if pooling not in ("sum", "mean"):
             raise ValueError(f"pooling must be 'sum' or 'mean', got {pooling!r}")
         self.phi, self.rho, self.pooling = phi, rho, pooling
@@ -192,11 +200,15 @@ class DeepSet(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         X = _check_tensor(X, "X", 3)
         h = self.phi(X)  # (batch, n, d_hidden)
-        pooled = h.sum(dim=1) if self.pooling == "sum" else h.mean(dim=1)  # (batch, d_hidden)
+        pooled = (
+            h.sum(dim=1) if self.pooling == "sum" else h.mean(dim=1)
+        )  # (batch, d_hidden)
         return self.rho(pooled)  # (batch, d_out)
 
 
-def radial_features(positions: torch.Tensor, centres: torch.Tensor, width: float) -> torch.Tensor:
+def radial_features(
+    positions: torch.Tensor, centres: torch.Tensor, width: float
+) -> torch.Tensor:
     """Radial symmetry functions: Gaussian-smeared counts of the neighbours of each particle.
 
     .. math:: G_{ik} = \\sum_{j \\ne i} \\exp\\bigl(-(r_{ij} - \\mu_k)^2 / (2 w^2)\\bigr)
@@ -219,7 +231,9 @@ def radial_features(positions: torch.Tensor, centres: torch.Tensor, width: float
     n = positions.shape[1]
     diff = positions[:, :, None, :] - positions[:, None, :, :]  # (batch, n, n, d)
     r = diff.pow(2).sum(-1).clamp_min(0).sqrt()  # (batch, n, n)
-    g = torch.exp(-((r[..., None] - centres.to(r)) ** 2) / (2 * width**2))  # (batch, n, n, K)
+    g = torch.exp(
+        -((r[..., None] - centres.to(r)) ** 2) / (2 * width**2)
+    )  # (batch, n, n, K)
     not_self = 1.0 - torch.eye(n, dtype=r.dtype, device=r.device)
     return (g * not_self[None, :, :, None]).sum(dim=2)  # (batch, n, K)
 
@@ -229,7 +243,9 @@ def radial_features(positions: torch.Tensor, centres: torch.Tensor, width: float
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_conv_inputs(x: torch.Tensor, weight: torch.Tensor, x_dim: int, w_dim: int) -> None:
+def _check_conv_inputs(
+    x: torch.Tensor, weight: torch.Tensor, x_dim: int, w_dim: int
+) -> None:
     _check_tensor(x, "x", x_dim)
     _check_tensor(weight, "weight", w_dim)
     if x.dim() != x_dim or weight.dim() != w_dim:
@@ -238,10 +254,14 @@ def _check_conv_inputs(x: torch.Tensor, weight: torch.Tensor, x_dim: int, w_dim:
             f"{tuple(x.shape)} and {tuple(weight.shape)}"
         )
     if weight.shape[-1] != weight.shape[-2] or weight.shape[-1] % 2 == 0:
-        raise ValueError(f"filters must be square with an odd size, got shape {tuple(weight.shape)}")
+        raise ValueError(
+            f"filters must be square with an odd size, got shape {tuple(weight.shape)}"
+        )
 
 
-def c4_lift(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+def c4_lift(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
     """The lifting convolution from images to functions on :math:`C_4 \\times \\mathbb{Z}^2`.
 
     ``out[:, o, r] = conv2d(x, rotate90(weight, r))[:, o] + bias[o]``, with zero padding that
@@ -261,11 +281,15 @@ def c4_lift(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = N
         [torch.rot90(weight, r, dims=(-2, -1)) for r in range(4)], dim=1
     )  # (C_out, 4, C_in, k, k)
     b = None if bias is None else bias.repeat_interleave(4)  # (C_out * 4,)
-    out = F.conv2d(x, w.reshape(c_out * 4, -1, k, k), b, padding=k // 2)  # (batch, C_out * 4, H, W)
+    out = F.conv2d(
+        x, w.reshape(c_out * 4, -1, k, k), b, padding=k // 2
+    )  # (batch, C_out * 4, H, W)
     return out.reshape(len(x), c_out, 4, *out.shape[-2:])
 
 
-def c4_group_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+def c4_group_conv(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
     """The group convolution on :math:`C_4 \\times \\mathbb{Z}^2`.
 
     ``out[:, o, r] = sum_{c, s} conv2d(x[:, c, s], rotate90(weight[o, c, s - r], r))``: for
@@ -288,16 +312,25 @@ def c4_group_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
         )
     c_out, c_in, _, k, _ = weight.shape
     w = torch.stack(
-        [torch.rot90(torch.roll(weight, shifts=r, dims=2), r, dims=(-2, -1)) for r in range(4)], dim=1
+        [
+            torch.rot90(torch.roll(weight, shifts=r, dims=2), r, dims=(-2, -1))
+            for r in range(4)
+        ],
+        dim=1,
     )  # (C_out, 4, C_in, 4, k, k)
     b = None if bias is None else bias.repeat_interleave(4)
     out = F.conv2d(
-        x.reshape(len(x), c_in * 4, *x.shape[-2:]), w.reshape(c_out * 4, c_in * 4, k, k), b, padding=k // 2
+        x.reshape(len(x), c_in * 4, *x.shape[-2:]),
+        w.reshape(c_out * 4, c_in * 4, k, k),
+        b,
+        padding=k // 2,
     )  # (batch, C_out * 4, H, W)
     return out.reshape(len(x), c_out, 4, *out.shape[-2:])
 
 
-def _init_conv_weight(shape: tuple[int, ...], fan_in: int) -> tuple[nn.Parameter, nn.Parameter]:
+def _init_conv_weight(
+    shape: tuple[int, ...], fan_in: int
+) -> tuple[nn.Parameter, nn.Parameter]:
     bound = 1.0 / np.sqrt(fan_in)  # PyTorch's default for conv layers
     weight = nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
     bias = nn.Parameter(torch.empty(shape[0]).uniform_(-bound, bound))
@@ -314,9 +347,18 @@ class C4LiftingConv(nn.Module):
         bias: whether to add a learned bias per output channel.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
-        c_in, c_out = check_int(in_channels, "in_channels"), check_int(out_channels, "out_channels")
+        c_in, c_out = (
+            check_int(in_channels, "in_channels"),
+            check_int(out_channels, "out_channels"),
+        )
         k = check_int(kernel_size, "kernel_size")
         if k % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {k}")
@@ -338,9 +380,18 @@ class C4GroupConv(nn.Module):
         bias: whether to add a learned bias per output channel.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
-        c_in, c_out = check_int(in_channels, "in_channels"), check_int(out_channels, "out_channels")
+        c_in, c_out = (
+            check_int(in_channels, "in_channels"),
+            check_int(out_channels, "out_channels"),
+        )
         k = check_int(kernel_size, "kernel_size")
         if k % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {k}")
@@ -400,7 +451,12 @@ class C4Classifier(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int, n_classes: int, image_size: int, width: int = 8, kernel_size: int = 3
+        self,
+        in_channels: int,
+        n_classes: int,
+        image_size: int,
+        width: int = 8,
+        kernel_size: int = 3,
     ) -> None:
         super().__init__()
         size = check_int(image_size, "image_size", minimum=2)
@@ -410,7 +466,9 @@ class C4Classifier(nn.Module):
         self.lift = C4LiftingConv(in_channels, width, kernel_size)
         self.conv1 = C4GroupConv(width, width, kernel_size)
         self.conv2 = C4GroupConv(width, width, kernel_size)
-        self.head = nn.Linear(width * (size // 2) ** 2, check_int(n_classes, "n_classes"))
+        self.head = nn.Linear(
+            width * (size // 2) ** 2, check_int(n_classes, "n_classes")
+        )
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The lifted feature maps before the read-out, ``(batch, width, 4, H/2, H/2)``."""
@@ -424,7 +482,9 @@ class C4Classifier(nn.Module):
                 f"expected images of size {self.image_size}x{self.image_size}, got shape {tuple(x.shape)}"
             )
         y = self.features(x)  # (batch, C, 4, h, h)
-        z = torch.stack([torch.rot90(y[:, :, r], -r, dims=(-2, -1)) for r in range(4)], dim=2)
+        z = torch.stack(
+            [torch.rot90(y[:, :, r], -r, dims=(-2, -1)) for r in range(4)], dim=2
+        )
         return self.head(z.amax(dim=2).flatten(1))  # (batch, n_classes)
 
 
@@ -446,18 +506,27 @@ class SmallCNN(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int, n_classes: int, image_size: int, width: int = 16, kernel_size: int = 3
+        self,
+        in_channels: int,
+        n_classes: int,
+        image_size: int,
+        width: int = 16,
+        kernel_size: int = 3,
     ) -> None:
         super().__init__()
         c_in, width = check_int(in_channels, "in_channels"), check_int(width, "width")
         k = check_int(kernel_size, "kernel_size")
         size = check_int(image_size, "image_size", minimum=2)
         if k % 2 == 0 or size % 2:
-            raise ValueError(f"kernel_size must be odd and image_size even, got {k} and {size}")
+            raise ValueError(
+                f"kernel_size must be odd and image_size even, got {k} and {size}"
+            )
         self.conv0 = nn.Conv2d(c_in, width, k, padding=k // 2)
         self.conv1 = nn.Conv2d(width, width, k, padding=k // 2)
         self.conv2 = nn.Conv2d(width, width, k, padding=k // 2)
-        self.head = nn.Linear(width * (size // 2) ** 2, check_int(n_classes, "n_classes"))
+        self.head = nn.Linear(
+            width * (size // 2) ** 2, check_int(n_classes, "n_classes")
+        )
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The last feature maps, ``(batch, width, H/2, W/2)``."""
@@ -486,7 +555,9 @@ class RandomRot90(nn.Module):
     def __init__(self, generator: torch.Generator | None = None) -> None:
         super().__init__()
         if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+            raise TypeError(
+                f"generator must be a torch.Generator or None, got {type(generator).__name__}"
+            )
         self.generator = generator
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -494,7 +565,9 @@ class RandomRot90(nn.Module):
         if not self.training:
             return x
         if x.shape[-1] != x.shape[-2]:
-            raise ValueError(f"RandomRot90 needs square images, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"RandomRot90 needs square images, got shape {tuple(x.shape)}"
+            )
         ks = torch.randint(0, 4, (len(x),), generator=self.generator)
         out = x.clone()
         for k in (1, 2, 3):

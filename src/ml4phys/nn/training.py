@@ -30,7 +30,15 @@ from tqdm.auto import tqdm
 from ml4phys._validation import check_callable, check_int
 from ml4phys.runtime import in_book_build
 
-__all__ = ["ACTIVATIONS", "DIVERGENCE_FACTOR", "History", "accuracy", "evaluate", "fit", "make_mlp"]
+__all__ = [
+    "ACTIVATIONS",
+    "DIVERGENCE_FACTOR",
+    "History",
+    "accuracy",
+    "evaluate",
+    "fit",
+    "make_mlp",
+]
 
 Data = Union[tuple[torch.Tensor, torch.Tensor], DataLoader]  # noqa: UP007 - a runtime alias (py3.10 floor)
 """Training or validation data: a pair ``(X, y)`` of tensors (first axis = samples) or a DataLoader."""
@@ -108,11 +116,16 @@ def make_mlp(
     """
     sizes = list(layer_sizes)
     if len(sizes) < 2 or any(
-        isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes
+        isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1
+        for n in sizes
     ):
-        raise ValueError(f"layer_sizes must be at least two positive integers, got {sizes}")
+        raise ValueError(
+            f"layer_sizes must be at least two positive integers, got {sizes}"
+        )
     if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; valid ones: {', '.join(ACTIVATIONS)}")
+        raise ValueError(
+            f"unknown activation {activation!r}; valid ones: {', '.join(ACTIVATIONS)}"
+        )
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
     layers: list[torch.nn.Module] = []
@@ -160,8 +173,14 @@ def accuracy(y_hat_logits: torch.Tensor, y: torch.Tensor) -> float:
             f"y_hat_logits must have shape (n,), (n, 1) or (n, n_classes), got {tuple(y_hat_logits.shape)}"
         )
     if y.shape != predicted.shape:
-        raise ValueError(f"y must hold one label per sample, shape ({n},), got {tuple(y.shape)}")
-    n_classes = y_hat_logits.shape[1] if y_hat_logits.ndim == 2 and y_hat_logits.shape[1] > 1 else 2
+        raise ValueError(
+            f"y must hold one label per sample, shape ({n},), got {tuple(y.shape)}"
+        )
+    n_classes = (
+        y_hat_logits.shape[1]
+        if y_hat_logits.ndim == 2 and y_hat_logits.shape[1] > 1
+        else 2
+    )
     _check_labels(y, n_classes)
     return (predicted == y.to(predicted.device).long()).float().mean().item()
 
@@ -253,8 +272,8 @@ def fit(
         FloatingPointError: when training diverges and ``on_divergence="raise"``.
     """
     train_data, val_data, metrics = _check_fit_args(
-        model, loss_fn, optimizer, train_data, val_data, n_epochs, batch_size, patience, metrics,
-        generator, on_divergence,
+        model, loss_fn, optimizer, train_data, val_data, n_epochs, batch_size,
+        patience, metrics, generator, on_divergence,
     )  # fmt: skip
     show = (not in_book_build()) if progress is None else bool(progress)
     history = History(metrics={name: [] for name in metrics})
@@ -262,20 +281,25 @@ def fit(
     with tqdm(range(n_epochs), desc="training", unit="epoch", disable=not show) as bar:
         for epoch in bar:
             try:
-                train_loss = _train_one_epoch(model, loss_fn, optimizer, train_data, batch_size, generator)
+                train_loss = _train_one_epoch(
+                    model, loss_fn, optimizer, train_data, batch_size, generator
+                )
             except _Diverged as diverged:
                 if on_divergence == "raise":
-                    raise FloatingPointError(f"training diverged in epoch {epoch}: {diverged}") from None
+                    message = f"training diverged in epoch {epoch}: {diverged}"
+                    raise FloatingPointError(message) from None
                 history.diverged = True
                 break
             history.train_loss.append(train_loss)
             if val_data is not None or metrics:
-                y_hat, y = _predict(model, val_data if val_data is not None else train_data, EVAL_BATCH_SIZE)
+                eval_data = val_data if val_data is not None else train_data
+                y_hat, y = _predict(model, eval_data, EVAL_BATCH_SIZE)
                 for name, fn in metrics.items():
                     history.metrics[name].append(float(fn(y_hat, y)))
             if val_data is not None:
                 history.val_loss.append(float(loss_fn(y_hat, y)))
-                if history.best_epoch is None or history.val_loss[-1] < history.val_loss[history.best_epoch]:
+                best = history.best_epoch
+                if best is None or history.val_loss[-1] < history.val_loss[best]:
                     history.best_epoch, epochs_without_improvement = epoch, 0
                     if restore_best:
                         best_state = copy.deepcopy(model.state_dict())
@@ -308,7 +332,8 @@ def _train_one_epoch(
     """One pass through the training data; returns the batch-size-weighted mean loss."""
     model.train()
     total_loss, n_samples, first_loss = 0.0, 0, None
-    for X_batch, y_batch in _batches(model, data, batch_size, shuffle=True, generator=generator):
+    batches = _batches(model, data, batch_size, shuffle=True, generator=generator)
+    for X_batch, y_batch in batches:
         y_hat = model(X_batch)  # (batch, n_out)
         loss = loss_fn(y_hat, y_batch)
         optimizer.zero_grad()
@@ -323,13 +348,17 @@ def _train_one_epoch(
 
 
 @torch.no_grad()
-def _predict(model: torch.nn.Module, data: Data, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _predict(
+    model: torch.nn.Module, data: Data, batch_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """All predictions and targets of a data set, in ``eval()`` mode (mode restored after)."""
     was_training = model.training
     model.eval()
     try:
         y_hats, ys = [], []
-        for X_batch, y_batch in _batches(model, data, batch_size, shuffle=False, generator=None):
+        for X_batch, y_batch in _batches(
+            model, data, batch_size, shuffle=False, generator=None
+        ):
             y_hats.append(model(X_batch))
             ys.append(y_batch)
     finally:
@@ -351,7 +380,9 @@ def _batches(
     if isinstance(data, DataLoader):
         for batch in data:
             if not isinstance(batch, (list, tuple)) or len(batch) != 2:
-                raise TypeError("a DataLoader given to fit/evaluate must yield (X_batch, y_batch) pairs")
+                raise TypeError(
+                    "a DataLoader given to fit/evaluate must yield (X_batch, y_batch) pairs"
+                )
             yield batch[0].to(device), batch[1].to(device)
         return
     X, y = data
@@ -370,7 +401,9 @@ def _model_device(model: torch.nn.Module) -> torch.device:
 def _check_labels(y: torch.Tensor, n_classes: int) -> None:
     """Class labels must be whole numbers in ``0..n_classes - 1`` (no silent truncation)."""
     if y.is_floating_point() and not bool(torch.all(y == y.round())):
-        raise ValueError("y must hold whole-number class labels, got non-integer values")
+        raise ValueError(
+            "y must hold whole-number class labels, got non-integer values"
+        )
     if len(y) and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(
             f"class labels must lie in 0..{n_classes - 1} for this output, got {int(y.min())}..{int(y.max())}"
@@ -382,7 +415,9 @@ def _check_model(model: object) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
 
-def _as_tensor(value: object, name: str, float_dtype: torch.dtype | None = None) -> torch.Tensor:
+def _as_tensor(
+    value: object, name: str, float_dtype: torch.dtype | None = None
+) -> torch.Tensor:
     """A tensor from a tensor or a NumPy array (floating arrays in ``float_dtype`` when given)."""
     if isinstance(value, torch.Tensor):
         return value
@@ -391,7 +426,9 @@ def _as_tensor(value: object, name: str, float_dtype: torch.dtype | None = None)
         if float_dtype is not None and tensor.is_floating_point():
             tensor = tensor.to(float_dtype)
         return tensor
-    raise TypeError(f"{name} must be a torch.Tensor (or NumPy array), got {type(value).__name__}")
+    raise TypeError(
+        f"{name} must be a torch.Tensor (or NumPy array), got {type(value).__name__}"
+    )
 
 
 def _check_data(data: object, name: str, model: torch.nn.Module | None = None) -> Data:
@@ -404,13 +441,17 @@ def _check_data(data: object, name: str, model: torch.nn.Module | None = None) -
             f"{name} must be a pair (X, y) of tensors or a torch DataLoader, got {type(data).__name__}"
         )
     dtype = _model_dtype(model)
-    X, y = (_as_tensor(v, f"{name}[{i}] ({'Xy'[i]})", dtype) for i, v in enumerate(data))
+    X, y = (
+        _as_tensor(v, f"{name}[{i}] ({'Xy'[i]})", dtype) for i, v in enumerate(data)
+    )
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(
             f"{name}: X and y need a first axis over samples, got shapes {tuple(X.shape)}, {tuple(y.shape)}"
         )
     if len(X) != len(y):
-        raise ValueError(f"{name}: X and y must hold the same number of samples, got {len(X)} and {len(y)}")
+        raise ValueError(
+            f"{name}: X and y must hold the same number of samples, got {len(X)} and {len(y)}"
+        )
     if len(X) == 0:
         raise ValueError(f"{name} is empty")
     if dtype is not None and X.is_floating_point() and X.dtype != dtype:
@@ -433,10 +474,14 @@ class _Diverged(Exception):
 def _check_divergence(loss: float, first_loss: float | None) -> float:
     """Raise :class:`_Diverged` for a NaN/infinite loss or one far above the first; return the first."""
     if not math.isfinite(loss):
-        raise _Diverged(f"the loss is {loss}; lower the learning rate or check the data for NaN")
+        raise _Diverged(
+            f"the loss is {loss}; lower the learning rate or check the data for NaN"
+        )
     first_loss = loss if first_loss is None else first_loss
     if loss > DIVERGENCE_FACTOR * max(abs(first_loss), 1.0):
-        raise _Diverged(f"the loss grew from {first_loss:.3g} to {loss:.3g}; lower the learning rate")
+        raise _Diverged(
+            f"the loss grew from {first_loss:.3g} to {loss:.3g}; lower the learning rate"
+        )
     return first_loss
 
 
@@ -469,18 +514,26 @@ def _check_fit_args(
         check_callable(fn, f"metrics[{name!r}]")
     if generator is not None:
         if not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+            raise TypeError(
+                f"generator must be a torch.Generator, got {type(generator).__name__}"
+            )
         if isinstance(train_data, DataLoader):
-            raise ValueError("generator shuffles tensor input only: pass it to the DataLoader instead")
+            raise ValueError(
+                "generator shuffles tensor input only: pass it to the DataLoader instead"
+            )
     if on_divergence not in ("raise", "stop"):
-        raise ValueError(f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
+        raise ValueError(
+            f"on_divergence must be 'raise' or 'stop', got {on_divergence!r}"
+        )
     return train_data, val_data, metrics
 
 
 def _check_optimizer(optimizer: object, model: torch.nn.Module) -> None:
     """The optimizer must be a torch optimizer that updates (some of) the model's parameters."""
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
     held = {id(p) for group in optimizer.param_groups for p in group["params"]}
     trainable = [p for p in model.parameters() if p.requires_grad]
     if trainable and not any(id(p) in held for p in trainable):

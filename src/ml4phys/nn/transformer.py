@@ -53,7 +53,9 @@ def _check_generator(generator: object) -> torch.Generator | None:
 # ----------------------------------------------------------------------------------------------
 
 
-def sinusoidal_positional_encoding(n_positions: int, d_model: int, base: float = 10000.0) -> torch.Tensor:
+def sinusoidal_positional_encoding(
+    n_positions: int, d_model: int, base: float = 10000.0
+) -> torch.Tensor:
     """The sinusoidal positional encoding of Vaswani et al. (2017).
 
     ``PE[t, 2i] = sin(t * omega_i)`` and ``PE[t, 2i + 1] = cos(t * omega_i)`` with the
@@ -77,7 +79,9 @@ def sinusoidal_positional_encoding(n_positions: int, d_model: int, base: float =
     if not base > 1:
         raise ValueError(f"base must be > 1, got {base}")
     t = torch.arange(n_positions, dtype=torch.float64)[:, None]  # (T, 1)
-    omega = base ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)  # (d/2,)
+    omega = base ** (
+        -torch.arange(0, d_model, 2, dtype=torch.float64) / d_model
+    )  # (d/2,)
     pe = torch.empty(n_positions, d_model, dtype=torch.float64)
     pe[:, 0::2] = torch.sin(t * omega)
     pe[:, 1::2] = torch.cos(t * omega)
@@ -155,18 +159,28 @@ def scaled_dot_product_attention(
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
         if x.ndim < 2:
-            raise ValueError(f"{name} must have shape (..., n, d), got {tuple(x.shape)}")
+            raise ValueError(
+                f"{name} must have shape (..., n, d), got {tuple(x.shape)}"
+            )
     if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"q and k need the same last dimension d_k, got {q.shape[-1]} and {k.shape[-1]}")
+        raise ValueError(
+            f"q and k need the same last dimension d_k, got {q.shape[-1]} and {k.shape[-1]}"
+        )
     if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"k and v need the same number of keys, got {k.shape[-2]} and {v.shape[-2]}")
+        raise ValueError(
+            f"k and v need the same number of keys, got {k.shape[-2]} and {v.shape[-2]}"
+        )
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., n_q, n_k)
     if mask is not None:
         if not isinstance(mask, torch.Tensor):
-            raise TypeError(f"mask must be a torch.Tensor or None, got {type(mask).__name__}")
+            raise TypeError(
+                f"mask must be a torch.Tensor or None, got {type(mask).__name__}"
+            )
         if mask.dtype == torch.bool:
             if not bool(mask.any(dim=-1).all()):
-                raise ValueError("the mask blocks every key of some query (a row with no True)")
+                raise ValueError(
+                    "the mask blocks every key of some query (a row with no True)"
+                )
             scores = scores.masked_fill(~mask, float("-inf"))
         else:
             scores = scores + mask
@@ -203,10 +217,15 @@ class MultiHeadAttention(nn.Module):
 
     def _split(self, x: torch.Tensor) -> torch.Tensor:
         batch, n, _ = x.shape
-        return x.view(batch, n, self.n_heads, self.d_head).transpose(1, 2)  # (batch, heads, n, d_head)
+        return x.view(batch, n, self.n_heads, self.d_head).transpose(
+            1, 2
+        )  # (batch, heads, n, d_head)
 
     def forward(
-        self, x: torch.Tensor, context: torch.Tensor | None = None, mask: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        context: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Attend from ``x`` to ``context`` (to ``x`` itself when ``context`` is None).
 
@@ -221,14 +240,18 @@ class MultiHeadAttention(nn.Module):
             weights of every head, shape ``(batch, n_heads, n, m)``.
         """
         if x.ndim != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(f"x must have shape (batch, n, {self.d_model}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have shape (batch, n, {self.d_model}), got {tuple(x.shape)}"
+            )
         context = x if context is None else context
         q = self._split(self.q_proj(x))  # (batch, heads, n, d_head)
         k = self._split(self.k_proj(context))  # (batch, heads, m, d_head)
         v = self._split(self.v_proj(context))  # (batch, heads, m, d_head)
         out, weights = scaled_dot_product_attention(q, k, v, mask)
         batch, _, n, _ = out.shape
-        out = out.transpose(1, 2).reshape(batch, n, self.d_model)  # concatenate the heads
+        out = out.transpose(1, 2).reshape(
+            batch, n, self.d_model
+        )  # concatenate the heads
         return self.out_proj(out), weights
 
     @torch.no_grad()
@@ -246,7 +269,11 @@ class MultiHeadAttention(nn.Module):
         self.out_proj.weight.copy_(reference.out_proj.weight)
         if reference.in_proj_bias is not None and self.q_proj.bias is not None:
             b_q, b_k, b_v = reference.in_proj_bias.chunk(3)
-            for layer, b in ((self.q_proj, b_q), (self.k_proj, b_k), (self.v_proj, b_v)):
+            for layer, b in (
+                (self.q_proj, b_q),
+                (self.k_proj, b_k),
+                (self.v_proj, b_v),
+            ):
                 layer.bias.copy_(b)
             self.out_proj.bias.copy_(reference.out_proj.bias)
         return self
@@ -268,10 +295,14 @@ class TransformerBlock(nn.Module):
         self.attn = MultiHeadAttention(d_model, n_heads)
         self.ln2 = nn.LayerNorm(d_model)
         self.mlp = nn.Sequential(
-            nn.Linear(d_model, mlp_ratio * d_model), nn.GELU(), nn.Linear(mlp_ratio * d_model, d_model)
+            nn.Linear(d_model, mlp_ratio * d_model),
+            nn.GELU(),
+            nn.Linear(mlp_ratio * d_model, d_model),
         )
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Args: ``x`` of shape ``(batch, n, d_model)``, an optional boolean mask.
 
         Returns:
@@ -314,16 +345,27 @@ class TinyGPT(nn.Module):
         self.max_len = check_int(max_len, "max_len")
         n_layers = check_int(n_layers, "n_layers")
         if positional not in ("learned", "sinusoidal", "none"):
-            raise ValueError(f'positional must be "learned", "sinusoidal" or "none", got {positional!r}')
+            raise ValueError(
+                f'positional must be "learned", "sinusoidal" or "none", got {positional!r}'
+            )
         self.positional = positional
         self.token_embedding = nn.Embedding(self.vocab_size, d_model)
         if positional == "learned":
-            self.position_embedding = nn.Parameter(0.02 * torch.randn(self.max_len, d_model))
+            self.position_embedding = nn.Parameter(
+                0.02 * torch.randn(self.max_len, d_model)
+            )
         elif positional == "sinusoidal":
-            self.register_buffer("position_embedding", sinusoidal_positional_encoding(self.max_len, d_model))
+            self.register_buffer(
+                "position_embedding",
+                sinusoidal_positional_encoding(self.max_len, d_model),
+            )
         else:
-            self.register_buffer("position_embedding", torch.zeros(self.max_len, d_model))
-        self.blocks = nn.ModuleList(TransformerBlock(d_model, n_heads) for _ in range(n_layers))
+            self.register_buffer(
+                "position_embedding", torch.zeros(self.max_len, d_model)
+            )
+        self.blocks = nn.ModuleList(
+            TransformerBlock(d_model, n_heads) for _ in range(n_layers)
+        )
         self.ln_final = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, self.vocab_size)
         self.register_buffer("mask", causal_mask(self.max_len), persistent=False)
@@ -348,13 +390,17 @@ class TinyGPT(nn.Module):
             )
         n = idx.shape[1]
         if n > self.max_len:
-            raise ValueError(f"sequence of length {n} is longer than max_len = {self.max_len}")
+            raise ValueError(
+                f"sequence of length {n} is longer than max_len = {self.max_len}"
+            )
         vocab_size = self.token_embedding.num_embeddings
         if idx.numel() and (idx.min() < 0 or idx.max() >= vocab_size):
             raise ValueError(
                 f"token ids must lie in 0..{vocab_size - 1} (the vocabulary), got {int(idx.min())}..{int(idx.max())}"
             )
-        x = self.token_embedding(idx) + self.position_embedding[:n]  # (batch, n, d_model)
+        x = (
+            self.token_embedding(idx) + self.position_embedding[:n]
+        )  # (batch, n, d_model)
         mask = self.mask[:n, :n]
         attention = []
         for block in self.blocks:
@@ -419,7 +465,9 @@ def sample_with_temperature(
     if not isinstance(logits, torch.Tensor):
         raise TypeError(f"logits must be a torch.Tensor, got {type(logits).__name__}")
     if logits.ndim < 1 or logits.shape[-1] < 1:
-        raise ValueError(f"logits must have shape (..., n_classes), got {tuple(logits.shape)}")
+        raise ValueError(
+            f"logits must have shape (..., n_classes), got {tuple(logits.shape)}"
+        )
     temperature = check_nonnegative(temperature, "temperature")
     generator = _check_generator(generator)
     if temperature == 0:
@@ -470,14 +518,18 @@ def train_next_token(
             f"loss_mask must have the shape of tokens {tuple(tokens.shape)}, got {tuple(loss_mask.shape)}"
         )
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - 0.9 * step / n_steps)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 1 - 0.9 * step / n_steps
+    )
     model.train()
     losses = []
     for _ in range(n_steps):
         rows = torch.randint(len(tokens), (batch_size,), generator=generator)
         batch = tokens[rows]
         logits = model(batch[:, :-1])  # (batch, n-1, vocab)
-        loss_per_token = F.cross_entropy(logits.transpose(1, 2), batch[:, 1:], reduction="none")
+        loss_per_token = F.cross_entropy(
+            logits.transpose(1, 2), batch[:, 1:], reduction="none"
+        )
         if loss_mask is None:
             loss = loss_per_token.mean()
         else:

@@ -22,7 +22,9 @@ def check_real_array(value: object, name: str, copy: bool = False) -> np.ndarray
     """
     array = np.array(value, copy=True) if copy else np.asarray(value)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {array.dtype}")
+        raise TypeError(
+            f"{name} must be an array of real numbers, got dtype {array.dtype}"
+        )
     array = array.astype(np.float64, copy=False)
     check_finite(array, name)
     return array

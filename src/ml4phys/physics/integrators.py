@@ -38,8 +38,8 @@ def velocity_verlet(
         v_new  = v_half + a(x_new) dt / 2
 
     Args:
-        force: ``force(x)`` returns the force, an array of the shape of ``x``. It may act on a
-            batch: any shape works as long as it is that of ``x0``.
+        force: ``force(x)`` returns the force, an array of the shape of ``x``. It may
+            act on a batch: any shape works as long as it is that of ``x0``.
         x0: initial positions, any shape ``S``.
         v0: initial velocities, shape ``S``.
         dt: time step (> 0).
@@ -47,15 +47,18 @@ def velocity_verlet(
         mass: the mass (> 0), the same for every coordinate.
 
     Returns:
-        ``(x, v)``, float64 arrays of shape ``(n_steps + 1, *S)``: the states at the times
-        ``0, dt, ..., n_steps * dt``, the initial state first.
+        ``(x, v)``, float64 arrays of shape ``(n_steps + 1, *S)``: the states at the
+        times ``0, dt, ..., n_steps * dt``, the initial state first.
     """
     if not callable(force):
-        raise TypeError(f"force must be a function force(x), got {type(force).__name__}")
+        got = type(force).__name__
+        raise TypeError(f"force must be a function force(x), got {got}")
     x = check_real_array(x0, "x0", copy=True)
     v = check_real_array(v0, "v0", copy=True)
     if x.shape != v.shape:
-        raise ValueError(f"x0 and v0 must have the same shape, got {x.shape} and {v.shape}")
+        raise ValueError(
+            f"x0 and v0 must have the same shape, got {x.shape} and {v.shape}"
+        )
     dt = check_positive(dt, "dt")
     n_steps = check_int(n_steps, "n_steps")
     mass = check_positive(mass, "mass")
@@ -75,7 +78,9 @@ def velocity_verlet(
     return xs, vs
 
 
-def rk4(f: Callable[[float, np.ndarray], np.ndarray], y0: np.ndarray, t: np.ndarray) -> np.ndarray:
+def rk4(
+    f: Callable[[float, np.ndarray], np.ndarray], y0: np.ndarray, t: np.ndarray
+) -> np.ndarray:
     """Integrate :math:`\\dot y = f(t, y)` with the classical fourth-order Runge-Kutta method.
 
     Args:
@@ -90,7 +95,9 @@ def rk4(f: Callable[[float, np.ndarray], np.ndarray], y0: np.ndarray, t: np.ndar
         raise TypeError(f"f must be a function f(t, y), got {type(f).__name__}")
     t = check_real_array(t, "t")
     if t.ndim != 1 or len(t) < 2:
-        raise ValueError(f"t must be a 1-D array of at least two times, got shape {t.shape}")
+        raise ValueError(
+            f"t must be a 1-D array of at least two times, got shape {t.shape}"
+        )
     if not np.all(np.diff(t) > 0):
         raise ValueError("t must be strictly increasing")
     y = check_real_array(y0, "y0", copy=True)
@@ -100,7 +107,9 @@ def rk4(f: Callable[[float, np.ndarray], np.ndarray], y0: np.ndarray, t: np.ndar
         h, tn = t[n + 1] - t[n], t[n]
         k1 = np.asarray(f(tn, y), dtype=np.float64)
         if k1.shape != y.shape:
-            raise ValueError(f"f(t, y) must have the shape of y, {y.shape}; got {k1.shape}")
+            raise ValueError(
+                f"f(t, y) must have the shape of y, {y.shape}; got {k1.shape}"
+            )
         k2 = f(tn + h / 2, y + h / 2 * k1)
         k3 = f(tn + h / 2, y + h / 2 * k2)
         k4 = f(tn + h, y + h * k3)

@@ -17,7 +17,9 @@ __all__ = [
 ]
 
 
-def ising_chain(n: int, length: int, beta_j: float, rng: np.random.Generator) -> np.ndarray:
+def ising_chain(
+    n: int, length: int, beta_j: float, rng: np.random.Generator
+) -> np.ndarray:
     """Exact samples of an open Ising chain ``H = -J sum_t s_t s_{t+1}`` at inverse temperature beta.
 
     In zero field the Boltzmann distribution of an open chain is a Markov chain: the first spin
@@ -37,11 +39,15 @@ def ising_chain(n: int, length: int, beta_j: float, rng: np.random.Generator) ->
     n = check_int(n, "n")
     length = check_int(length, "length")
     rng = check_rng(rng)
-    if isinstance(beta_j, bool) or not isinstance(beta_j, (int, float, np.integer, np.floating)):
+    if isinstance(beta_j, bool) or not isinstance(
+        beta_j, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"beta_j must be a real number, got {type(beta_j).__name__}")
     if not math.isfinite(beta_j):
         raise ValueError(f"beta_j must be finite, got {beta_j}")
     p_same = (1 + math.tanh(beta_j)) / 2
     first = rng.choice(np.array([-1, 1]), size=(n, 1))
     flips = np.where(rng.random((n, length - 1)) < p_same, 1, -1)
-    return first * np.cumprod(np.concatenate([np.ones((n, 1), dtype=np.int64), flips], axis=1), axis=1)
+    return first * np.cumprod(
+        np.concatenate([np.ones((n, 1), dtype=np.int64), flips], axis=1), axis=1
+    )

@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 
-def stiffness_matrix(n_masses: int, k: float = 1.0, coupling: float = 0.5) -> np.ndarray:
+def stiffness_matrix(
+    n_masses: int, k: float = 1.0, coupling: float = 0.5
+) -> np.ndarray:
     """The stiffness matrix :math:`K = k I + \\kappa L` of the oscillator chain.
 
     Each mass is bound to its rest position by a spring ``k``; neighbouring masses are joined
@@ -106,13 +108,19 @@ def normal_mode_solution(
     p0 = v0 @ modes
     phase = t[:, None] * omega  # (n_times, n_modes)
     cos, sin = np.cos(phase), np.sin(phase)
-    q = q0[..., None, :] * cos + p0[..., None, :] / omega * sin  # (..., n_times, n_modes)
+    q = (
+        q0[..., None, :] * cos + p0[..., None, :] / omega * sin
+    )  # (..., n_times, n_modes)
     p = -q0[..., None, :] * omega * sin + p0[..., None, :] * cos
     return q @ modes.T, p @ modes.T
 
 
 def oscillator_energy(
-    x: np.ndarray, v: np.ndarray, k: float = 1.0, coupling: float = 0.5, mass: float = 1.0
+    x: np.ndarray,
+    v: np.ndarray,
+    k: float = 1.0,
+    coupling: float = 0.5,
+    mass: float = 1.0,
 ) -> np.ndarray:
     """Total energy :math:`\\tfrac m2 |v|^2 + \\tfrac12 x^\\top K x` of chain states.
 
@@ -125,10 +133,14 @@ def oscillator_energy(
     x = check_real_array(x, "x")
     v = check_real_array(v, "v")
     if x.shape != v.shape or x.ndim < 1 or x.shape[-1] == 0:
-        raise ValueError(f"x and v must have the same shape (..., n_masses); got {x.shape}, {v.shape}")
+        raise ValueError(
+            f"x and v must have the same shape (..., n_masses); got {x.shape}, {v.shape}"
+        )
     mass = check_positive(mass, "mass")
     stiffness = stiffness_matrix(x.shape[-1], k, coupling)
-    return 0.5 * mass * np.sum(v**2, axis=-1) + 0.5 * np.einsum("...i,ij,...j->...", x, stiffness, x)
+    return 0.5 * mass * np.sum(v**2, axis=-1) + 0.5 * np.einsum(
+        "...i,ij,...j->...", x, stiffness, x
+    )
 
 
 def coupled_oscillators(
@@ -172,8 +184,17 @@ def coupled_oscillators(
     x0 = rng.standard_normal((n_traj, n_masses))
     v0 = rng.standard_normal((n_traj, n_masses))
     xs, vs = velocity_verlet(
-        lambda x: -x @ stiffness, x0, v0, dt / n_substeps, (n_steps - 1) * n_substeps, mass=mass
+        lambda x: -x @ stiffness,
+        x0,
+        v0,
+        dt / n_substeps,
+        (n_steps - 1) * n_substeps,
+        mass=mass,
     )
     xs, vs = xs[::n_substeps], vs[::n_substeps]  # (n_steps, n_traj, n_masses)
     t = dt * np.arange(n_steps)
-    return t, xs.transpose(1, 0, 2).astype(np.float32), vs.transpose(1, 0, 2).astype(np.float32)
+    return (
+        t,
+        xs.transpose(1, 0, 2).astype(np.float32),
+        vs.transpose(1, 0, 2).astype(np.float32),
+    )

@@ -73,11 +73,17 @@ def particle_energies(
     n_particles = check_int(n_particles, "n_particles", minimum=2)
     d = check_int(d, "d")
     rng = check_rng(rng)
-    if isinstance(box, bool) or not isinstance(box, (int, float, np.floating, np.integer)) or not box > 0:
+    if (
+        isinstance(box, bool)
+        or not isinstance(box, (int, float, np.floating, np.integer))
+        or not box > 0
+    ):
         raise ValueError(f"box must be a positive number, got {box!r}")
     potential = pair_potential if potential is None else potential
     if not callable(potential):
-        raise TypeError(f"potential must be a function of the distances, got {type(potential).__name__}")
+        raise TypeError(
+            f"potential must be a function of the distances, got {type(potential).__name__}"
+        )
     positions = rng.uniform(0.0, float(box), size=(n_sets, n_particles, d))
     i, j = np.triu_indices(n_particles, k=1)
     r = np.linalg.norm(positions[:, i] - positions[:, j], axis=-1)  # (n_sets, n_pairs)

@@ -30,7 +30,9 @@ CHROMIUM_ARGS = [
 
 def require_built(path: Path) -> Path:
     if not path.exists():
-        pytest.fail(f"{path} is missing: build the book first (make html pdf, or make test)")
+        pytest.fail(
+            f"{path} is missing: build the book first (make html pdf, or make test)"
+        )
     return path
 
 
@@ -60,7 +62,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
@@ -72,7 +76,10 @@ def page(browser):
     page = context.new_page()
     page.console_errors = []
     page.external_requests = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    page.on(
+        "console",
+        lambda msg: msg.type == "error" and page.console_errors.append(msg.text),
+    )
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
 
     def route(route):

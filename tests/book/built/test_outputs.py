@@ -19,24 +19,35 @@ import edition
 def _chapter_titles() -> list[str]:
     titles = []
     for lecture in sorted((ROOT / "lectures").glob("[0-9][0-9]_*.md")):
-        match = re.search(r"^# (?:\d+\.\s*)?(.+)$", lecture.read_text(encoding="utf-8"), re.M)
+        match = re.search(
+            r"^# (?:\d+\.\s*)?(.+)$", lecture.read_text(encoding="utf-8"), re.M
+        )
         assert match, f"{lecture} has no title"
         titles.append(match.group(1).strip())
     return titles
 
 
 def _pdf_text(path: Path) -> str:
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return re.sub(r"\s+", " ", out.stdout)
 
 
 def test_pdf_has_every_chapter():
     pdf = require_built(PDF)
-    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    info = subprocess.run(
+        ["pdfinfo", str(pdf)], check=True, capture_output=True, text=True
+    )
     n_pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
     titles = _chapter_titles()
     assert titles
-    assert n_pages >= 10 * len(titles), f"only {n_pages} pages for {len(titles)} chapters"
+    assert n_pages >= 10 * len(titles), (
+        f"only {n_pages} pages for {len(titles)} chapters"
+    )
     text = _pdf_text(pdf)
     for title in titles:
         assert title[:30] in text, f"chapter '{title}' is not in the PDF"
@@ -47,13 +58,20 @@ def test_student_edition_has_exercises_and_no_solutions():
     require_built(STUDENT_HTML / "index.html")
     assert not (STUDENT_HTML / "solutions").exists()
     exercises = sorted(p.stem for p in (STUDENT_HTML / "exercises").glob("*.html"))
-    assert exercises == sorted(p.stem for p in (ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
+    assert exercises == sorted(
+        p.stem for p in (ROOT / "exercises").glob("[0-9][0-9]_*.ipynb")
+    )
     for page in exercises:
         html = (STUDENT_HTML / "exercises" / f"{page}.html").read_text(encoding="utf-8")
         assert "NotImplementedError" in html and "### BEGIN SOLUTION" not in html
     # sphinx-exercise hides the in-text solutions in the student edition only
-    full = " ".join(p.read_text(encoding="utf-8") for p in (HTML / "lectures").glob("*.html"))
-    student = " ".join(p.read_text(encoding="utf-8") for p in (STUDENT_HTML / "lectures").glob("*.html"))
+    full = " ".join(
+        p.read_text(encoding="utf-8") for p in (HTML / "lectures").glob("*.html")
+    )
+    student = " ".join(
+        p.read_text(encoding="utf-8")
+        for p in (STUDENT_HTML / "lectures").glob("*.html")
+    )
     n_full = full.count('class="solution')
     assert n_full > 0, "the lectures have no in-text solutions"
     assert student.count('class="solution') == 0

@@ -22,7 +22,9 @@ EDITIONS = {
 
 # XeTeX: "Missing character: There is no ✅ (U+2705) in font [FreeMono.otf]/OT:...;!"; the log
 # wraps lines at 79 characters, so the message may run over two lines.
-_MISSING = re.compile(r"^Missing character: There is no (.+?) in font (.+?)!", re.M | re.S)
+_MISSING = re.compile(
+    r"^Missing character: There is no (.+?) in font (.+?)!", re.M | re.S
+)
 
 
 def missing_characters(log: str) -> list[str]:
@@ -56,10 +58,15 @@ def test_pdf_has_no_missing_characters(edition: str):
     pdf: Path = EDITIONS[edition]
     log = pdf.with_suffix(".log")
     if not pdf.exists():
-        pytest.skip(f"the {edition} edition's PDF was not built: no {pdf.relative_to(ROOT)}")
-    assert log.exists(), f"{pdf.relative_to(ROOT)} was built but its LaTeX log {log.name} is missing"
+        pytest.skip(
+            f"the {edition} edition's PDF was not built: no {pdf.relative_to(ROOT)}"
+        )
+    assert log.exists(), (
+        f"{pdf.relative_to(ROOT)} was built but its LaTeX log {log.name} is missing"
+    )
     missing = missing_characters(log.read_text(encoding="utf-8", errors="replace"))
     assert not missing, (
         f"{log.relative_to(ROOT)}: xelatex found no glyph for these characters, which the PDF leaves "
-        "blank; map each to a font that has it in book/latex/ml4physsymbols.sty:\n  " + "\n  ".join(missing)
+        "blank; map each to a font that has it in book/latex/ml4physsymbols.sty:\n  "
+        + "\n  ".join(missing)
     )

@@ -5,7 +5,9 @@ Importing this package needs gymnasium, an optional dependency of ml4phys.
 
 try:
     import gymnasium  # noqa: F401
-except ImportError as err:  # pragma: no cover - exercised by a test that hides gymnasium
+except (
+    ImportError
+) as err:  # pragma: no cover - exercised by a test that hides gymnasium
     raise ImportError(
         "ml4phys.rl.envs needs gymnasium, which is not installed. "
         'Install it with: pip install "ml4phys[rl]"  (or: pip install "gymnasium[classic-control]")'
