@@ -2,7 +2,8 @@
 
 Every page of the full edition: loads with no JavaScript error and no request leaving
 127.0.0.1 (the site is self-contained), shows no error output in any executed cell, renders
-its maths with the bundled MathJax, and every slider changes its figure when moved. The launch
+its maths with the bundled MathJax, every listing and code cell fits the page width at the
+default window width (no horizontal scroll bar), and every slider changes its figure when moved. The launch
 buttons point at notebooks that exist in the repository, and search finds a chapter's term.
 A screenshot of each page lands in artifacts/screenshots/.
 """
@@ -51,20 +52,55 @@ def _open(page, site_url: str, rel: str):
 @pytest.mark.parametrize("rel", PAGES)
 def test_page_loads_cleanly_and_renders_math(page, site_url, rel):
     _open(page, site_url, rel)
-    assert page.console_errors == [], f"JavaScript errors on {rel}: {page.console_errors}"
-    assert page.external_requests == [], f"{rel} requests outside the site: {page.external_requests}"
+    assert page.console_errors == [], (
+        f"JavaScript errors on {rel}: {page.console_errors}"
+    )
+    assert page.external_requests == [], (
+        f"{rel} requests outside the site: {page.external_requests}"
+    )
     errors = page.locator(".cell_output .output.traceback, .cell_output .output.error")
-    assert errors.count() == 0, f"{rel} shows error output: {errors.first.inner_text()[:500]}"
+    assert errors.count() == 0, (
+        f"{rel} shows error output: {errors.first.inner_text()[:500]}"
+    )
     stderr = page.locator(".cell_output .output.stderr")
-    assert stderr.count() == 0, f"{rel} shows stderr output: {stderr.first.inner_text()[:500]}"
+    assert stderr.count() == 0, (
+        f"{rel} shows stderr output: {stderr.first.inner_text()[:500]}"
+    )
     n_math = page.locator(".math").count()
     if n_math:
-        assert page.locator("mjx-container").count() >= n_math, f"maths not rendered on {rel}"
+        assert page.locator("mjx-container").count() >= n_math, (
+            f"maths not rendered on {rel}"
+        )
         body = page.locator("article").inner_text()
         assert "\\(" not in body and "\\[" not in body, f"raw LaTeX left on {rel}"
     shots = ARTIFACTS / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shots / (rel.replace("/", "__") + ".png")), full_page=False)
+    page.screenshot(
+        path=str(shots / (rel.replace("/", "__") + ".png")), full_page=False
+    )
+
+
+# Code blocks (cells and listings) and printed output that are wider than their box: the
+# box would show a horizontal scroll bar. Folded cells (hide-input) are opened first: a reader
+# who unfolds them sees their code.
+_WIDE_BLOCKS = """() => { document.querySelectorAll('details').forEach(d => { d.open = true; });
+  return [...document.querySelectorAll('div.highlight pre, .cell_output pre')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.split('\\n').reduce((a, b) => (a.length >= b.length ? a : b))); }"""
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_code_fits_the_page_width(page, site_url, rel):
+    _open(page, site_url, rel)
+    assert (
+        page.viewport_size["width"] == 1280
+    )  # the default width the book is laid out for
+    wide = page.evaluate(_WIDE_BLOCKS)
+    assert wide == [], (
+        f"{len(wide)} code block(s) on {rel} need a horizontal scroll bar; the longest line "
+        "of each (code lines must be at most 88 characters, book/tools/code_width.py):\n"
+        + "\n".join(line.strip()[:120] for line in wide)
+    )
 
 
 @pytest.mark.parametrize("rel", CHAPTER_PAGES)
@@ -83,7 +119,9 @@ def test_every_slider_changes_its_figure(page, site_url, rel):
             target = int(slider.get_attribute("max")) if current == 0 else 0
             slider.fill(str(target))  # sets the value and fires the input event
             after = image.get_attribute("src")
-            assert after != before, f"slider {j} of widget {i} on {rel} did not change its figure"
+            assert after != before, (
+                f"slider {j} of widget {i} on {rel} did not change its figure"
+            )
             assert after.startswith("data:image/png;base64,")
 
 
@@ -113,18 +151,26 @@ def test_launch_buttons_open_notebooks_that_exist(page, site_url, rel):
         "a[href*='colab.research.google.com'], a[href*='mybinder.org']",
         "els => els.map(e => e.href)",
     )
-    assert any("colab" in h for h in hrefs) and any("mybinder" in h for h in hrefs), hrefs
+    assert any("colab" in h for h in hrefs) and any("mybinder" in h for h in hrefs), (
+        hrefs
+    )
     for href in hrefs:
         target = _launch_target(href)
         assert target.endswith(".ipynb"), f"{href} opens {target}, not a notebook"
-        assert target.startswith("launch/"), f"{href} opens {target}, not its plain launch notebook"
-        assert (ROOT / target).is_file(), f"{href} opens {target}, which is not in the repository"
+        assert target.startswith("launch/"), (
+            f"{href} opens {target}, not its plain launch notebook"
+        )
+        assert (ROOT / target).is_file(), (
+            f"{href} opens {target}, which is not in the repository"
+        )
 
 
 def test_search_finds_a_chapter_term(page, site_url):
     page.goto(f"{site_url}/search.html?q=backpropagation", wait_until="load")
     results = page.locator("#search-results ul.search li")
     results.first.wait_for(timeout=30_000)
-    links = results.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    links = results.locator("a").evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    )
     assert any("02_training" in link for link in links), links
     assert page.external_requests == []
