@@ -78,27 +78,30 @@ def uniform_knots(
 
 
 def bspline_basis(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
-    """All B-splines of order ``k`` on the knots ``grid``, evaluated at ``x`` (Cox-de Boor).
+    """All B-splines of order ``k`` on the knots ``grid``, evaluated at ``x``.
 
-    Order 0: ``B_{i,0}(x) = 1`` for ``t_i <= x < t_{i+1}``, else 0. Order ``p``:
+    Computed by the Cox-de Boor recursion. Order 0: ``B_{i,0}(x) = 1`` for
+    ``t_i <= x < t_{i+1}``, else 0. Order ``p``:
     ``B_{i,p}(x) = (x - t_i)/(t_{i+p} - t_i) B_{i,p-1}(x)
-    + (t_{i+p+1} - x)/(t_{i+p+1} - t_{i+1}) B_{i+1,p-1}(x)``, a fraction with a zero denominator
-    counting as 0 (repeated knots).
+    + (t_{i+p+1} - x)/(t_{i+p+1} - t_{i+1}) B_{i+1,p-1}(x)``, a fraction with a
+    zero denominator counting as 0 (repeated knots).
 
     Args:
-        x: points, shape ``(n,)`` with a 1-D ``grid``, or ``(n, d)`` with a ``(d, m)`` grid (one
-            knot vector per input) or a shared 1-D grid.
-        grid: non-decreasing knots, shape ``(m,)`` or ``(d, m)``; for the uniform extended grid
-            of :func:`uniform_knots`, ``m = G + 2k + 1``.
+        x: points, shape ``(n,)`` with a 1-D ``grid``, or ``(n, d)`` with a ``(d, m)``
+            grid (one knot vector per input) or a shared 1-D grid.
+        grid: non-decreasing knots, shape ``(m,)`` or ``(d, m)``; for the uniform
+            extended grid of :func:`uniform_knots`, ``m = G + 2k + 1``.
         k: spline order (degree), ``0 <= k <= m - 2``.
 
     Returns:
-        ``B[..., i] = B_{i,k}(x)``, shape ``x.shape + (m - k - 1,)`` (``(n, G + k)`` on the
-        extended uniform grid), in the dtype of ``x``. The basis is differentiable in ``x``.
+        ``B[..., i] = B_{i,k}(x)``, shape ``x.shape + (m - k - 1,)`` (``(n, G + k)``
+        on the extended uniform grid), in the dtype of ``x``. The basis is
+        differentiable in ``x``.
     """
     if not isinstance(x, torch.Tensor) or not isinstance(grid, torch.Tensor):
         raise TypeError(
-            f"x and grid must be torch tensors, got {type(x).__name__} and {type(grid).__name__}"
+            f"x and grid must be torch tensors, got {type(x).__name__} and "
+            f"{type(grid).__name__}"
         )
     k = check_int(k, "k", minimum=0)
     if grid.ndim not in (1, 2):
@@ -110,8 +113,8 @@ def bspline_basis(x: torch.Tensor, grid: torch.Tensor, k: int) -> torch.Tensor:
         raise ValueError(f"order k = {k} needs at least k + 2 = {k + 2} knots, got {m}")
     if grid.ndim == 2 and (x.ndim != 2 or x.shape[1] != grid.shape[0]):
         raise ValueError(
-            f"a (d, m) grid of shape {tuple(grid.shape)} needs x of shape (n, {grid.shape[0]}), "
-            f"got {tuple(x.shape)}"
+            f"a (d, m) grid of shape {tuple(grid.shape)} needs x of shape "
+            f"(n, {grid.shape[0]}), got {tuple(x.shape)}"
         )
     if bool((grid[..., 1:] < grid[..., :-1]).any()):
         raise ValueError("the knots in grid must be non-decreasing")
@@ -222,15 +225,16 @@ class KANLayer(nn.Module):
         """Every edge's function at its input: ``mask[j,i] phi_{j,i}(x[b, i])``.
 
         Args:
-            x: inputs, shape ``(batch, n_in)``. To plot edge ``(j, i)`` over points ``t`` of
-                shape ``(n,)``, pass ``t[:, None].expand(n, n_in)`` and take ``[:, j, i]``.
+            x: inputs, shape ``(batch, n_in)``. To plot edge ``(j, i)`` over points
+                ``t`` of shape ``(n,)``, pass ``t[:, None].expand(n, n_in)`` and take
+                ``[:, j, i]``.
 
         Returns:
-            Shape ``(batch, n_out, n_in)``; the layer's output is its sum over the last axis.
+            Shape ``(batch, n_out, n_in)``; the layer's output is its sum over the
+            last axis.
         """
-        spline = torch.einsum(
-            "bim,jim->bji", self.basis(x), self.coef
-        )  # (batch, n_out, n_in)
+        # the spline part of every edge, shape (batch, n_out, n_in)
+        spline = torch.einsum("bim,jim->bji", self.basis(x), self.coef)
         base = F.silu(x).unsqueeze(1)  # (batch, 1, n_in)
         return self.mask * (self.base_weight * base + self.spline_weight * spline)
 

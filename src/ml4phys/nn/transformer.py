@@ -232,12 +232,12 @@ class MultiHeadAttention(nn.Module):
         Args:
             x: queries' tokens, shape ``(batch, n, d_model)``.
             context: keys' and values' tokens, shape ``(batch, m, d_model)``, or None.
-            mask: boolean, broadcastable to ``(batch, n_heads, n, m)``, ``True`` = may attend;
-                e.g. :func:`causal_mask` ``(n)``.
+            mask: boolean, broadcastable to ``(batch, n_heads, n, m)``,
+                ``True`` = may attend; e.g. :func:`causal_mask` ``(n)``.
 
         Returns:
-            ``(out, weights)``: ``out`` of shape ``(batch, n, d_model)`` and the attention
-            weights of every head, shape ``(batch, n_heads, n, m)``.
+            ``(out, weights)``: ``out`` of shape ``(batch, n, d_model)`` and the
+            attention weights of every head, shape ``(batch, n_heads, n, m)``.
         """
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ValueError(
@@ -249,9 +249,8 @@ class MultiHeadAttention(nn.Module):
         v = self._split(self.v_proj(context))  # (batch, heads, m, d_head)
         out, weights = scaled_dot_product_attention(q, k, v, mask)
         batch, _, n, _ = out.shape
-        out = out.transpose(1, 2).reshape(
-            batch, n, self.d_model
-        )  # concatenate the heads
+        # concatenate the heads
+        out = out.transpose(1, 2).reshape(batch, n, self.d_model)
         return self.out_proj(out), weights
 
     @torch.no_grad()
@@ -306,8 +305,8 @@ class TransformerBlock(nn.Module):
         """Args: ``x`` of shape ``(batch, n, d_model)``, an optional boolean mask.
 
         Returns:
-            ``(x, weights)``: the new token vectors, same shape, and the attention weights
-            ``(batch, n_heads, n, n)``.
+            ``(x, weights)``: the new token vectors, same shape, and the attention
+            weights ``(batch, n_heads, n, n)``.
         """
         a, weights = self.attn(self.ln1(x), mask=mask)
         x = x + a  # residual around attention
