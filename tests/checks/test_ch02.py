@@ -243,3 +243,182 @@ def test_sine_fit_stub_propagates():
         ch02.check_sine_fit(stub, run_sgd)
     with pytest.raises(NotImplementedError):
         ch02.check_sine_fit(run_gd, stub)
+
+
+# --- Exercise 2.5 -----------------------------------------------------------------------------
+
+
+def lorentzian_grad(theta, x, y, factor_1=1.0, reduce=np.mean):
+    """Right answer (and, with factor_1 or reduce, the common slips)."""
+    denominator = (x - theta[1]) ** 2 + 1
+    residual = theta[0] / denominator - y
+    return np.array(
+        [
+            reduce(residual / denominator),
+            reduce(
+                residual * factor_1 * 2 * theta[0] * (x - theta[1]) / denominator**2
+            ),
+        ]
+    )
+
+
+def fit_lorentzian(
+    sample_batch, theta_start, lr, batch_size, n_steps, rng, grad=lorentzian_grad
+):
+    theta = np.array(theta_start, dtype=float)
+    path = [theta]
+    for _ in range(n_steps):
+        x, y = sample_batch(batch_size, rng)
+        theta = theta - lr * grad(theta, x, y)
+        path.append(theta)
+    return np.array(path)
+
+
+def _lorentzian_cost(theta, x, y):
+    return 0.5 * np.mean((theta[0] / ((x - theta[1]) ** 2 + 1) - y) ** 2)
+
+
+def test_reference_lorentzian_gradient_matches_finite_differences_and_autograd():
+    rng = np.random.default_rng(0)
+    eps = 1e-6
+    for batch_size in (1, 4, 32):
+        theta = np.array([rng.uniform(-3, 3), rng.uniform(-4, 4)])
+        x = rng.uniform(-5, 5, size=batch_size)
+        y = rng.normal(size=batch_size)
+        fd = np.array(
+            [
+                (
+                    _lorentzian_cost(theta + eps * e, x, y)
+                    - _lorentzian_cost(theta - eps * e, x, y)
+                )
+                / (2 * eps)
+                for e in np.eye(2)
+            ]
+        )
+        reference = ch02._lorentzian_grad(theta, x, y)
+        np.testing.assert_allclose(reference, fd, rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(
+            ch02._lorentzian_grad_autograd(theta, x, y),
+            reference,
+            rtol=1e-12,
+            atol=1e-15,
+        )
+    # vectorised over parameter pairs and batches
+    thetas = rng.normal(size=(5, 2))
+    xs, ys = rng.uniform(-5, 5, size=(5, 7)), rng.normal(size=(5, 7))
+    stacked = ch02._lorentzian_grad(thetas, xs, ys)
+    assert stacked.shape == (5, 2)
+    for k in range(5):
+        np.testing.assert_allclose(
+            stacked[k],
+            ch02._lorentzian_grad_autograd(thetas[k], xs[k], ys[k]),
+            rtol=1e-12,
+        )
+
+
+def test_lorentzian_grad_right_answer_passes(capsys):
+    assert ch02.check_lorentzian_grad(lorentzian_grad)
+    assert "Correct" in capsys.readouterr().out
+
+
+def test_lorentzian_grad_torch_answer_passes():
+    import torch
+
+    def with_autograd(theta, x, y):
+        t = torch.tensor(theta, requires_grad=True)
+        cost = 0.5 * torch.mean(
+            (t[0] / ((torch.tensor(x) - t[1]) ** 2 + 1) - torch.tensor(y)) ** 2
+        )
+        cost.backward()
+        return t.grad
+
+    assert ch02.check_lorentzian_grad(with_autograd)
+
+
+@pytest.mark.parametrize(
+    ("slip", "match"),
+    [
+        ({"factor_1": -1.0}, "opposite sign"),
+        ({"factor_1": 0.5}, "constant factor"),
+        ({"factor_1": 2.0}, "constant factor"),
+        ({"reduce": np.sum}, "average over the batch"),
+    ],
+)
+def test_lorentzian_grad_slips_fail(slip, match):
+    with pytest.raises(CheckFailed, match=match):
+        ch02.check_lorentzian_grad(
+            lambda theta, x, y: lorentzian_grad(theta, x, y, **slip)
+        )
+
+
+def test_lorentzian_grad_other_wrong_answers_fail():
+    def without_amplitude(theta, x, y):  # d f / d theta_1 without the factor theta_0
+        g = lorentzian_grad(theta, x, y)
+        return np.array([g[0], g[1] / theta[0]])
+
+    with pytest.raises(CheckFailed, match="dC/dtheta_1"):
+        ch02.check_lorentzian_grad(without_amplitude)
+    with pytest.raises(CheckFailed, match="shape"):
+        ch02.check_lorentzian_grad(lambda theta, x, y: lorentzian_grad(theta, x, y)[:1])
+
+    def changes_theta(theta, x, y):
+        g = lorentzian_grad(theta, x, y)
+        theta -= 0.1 * g
+        return g
+
+    with pytest.raises(CheckFailed, match="unchanged"):
+        ch02.check_lorentzian_grad(changes_theta)
+
+
+def test_lorentzian_grad_stub_propagates():
+    with pytest.raises(NotImplementedError):
+        ch02.check_lorentzian_grad(stub)
+
+
+def test_lorentzian_fit_right_answer_passes(capsys):
+    assert ch02.check_lorentzian_fit(fit_lorentzian)
+    assert "Correct" in capsys.readouterr().out
+
+
+def test_lorentzian_fit_wrong_gradients_fail():
+    for grad in (
+        lambda theta, x, y: lorentzian_grad(theta, x, y, factor_1=-1.0),
+        lambda theta, x, y: lorentzian_grad(theta, x, y, factor_1=0.5),
+        lambda theta, x, y: -lorentzian_grad(theta, x, y),  # ascent
+    ):
+        with pytest.raises(CheckFailed, match="step 1"):
+            ch02.check_lorentzian_fit(
+                lambda *args, g=grad: fit_lorentzian(*args, grad=g)
+            )
+
+
+def test_lorentzian_fit_one_batch_for_all_steps_fails():
+    def one_batch(sample_batch, theta_start, lr, batch_size, n_steps, rng):
+        x, y = sample_batch(batch_size, rng)
+        return fit_lorentzian(
+            lambda b, r: (x, y), theta_start, lr, batch_size, n_steps, rng
+        )
+
+    with pytest.raises(CheckFailed, match="fresh mini-batch"):
+        ch02.check_lorentzian_fit(one_batch)
+
+
+def test_lorentzian_fit_wrong_path_shapes_fail():
+    with pytest.raises(CheckFailed, match="shape"):
+        ch02.check_lorentzian_fit(lambda *args: fit_lorentzian(*args)[-1])
+    with pytest.raises(CheckFailed, match="shape"):
+        ch02.check_lorentzian_fit(lambda *args: fit_lorentzian(*args)[1:])
+
+
+def test_lorentzian_fit_far_from_the_truth_fails_without_revealing_it(monkeypatch):
+    monkeypatch.setattr(ch02, "_lorentz_standard_errors", lambda n: np.full(2, 1e-9))
+    with pytest.raises(CheckFailed, match="five standard errors") as info:
+        ch02.check_lorentzian_fit(fit_lorentzian)
+    message = str(info.value)
+    for value in ch02._LORENTZ_CHECK_THETA:
+        assert f"{value:.1f}" not in message and f"{value:.2f}" not in message
+
+
+def test_lorentzian_fit_stub_propagates():
+    with pytest.raises(NotImplementedError):
+        ch02.check_lorentzian_fit(stub)

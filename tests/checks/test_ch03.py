@@ -302,3 +302,119 @@ def test_digit_classifier_stub():
 
     with pytest.raises(NotImplementedError):
         ch03.check_digit_classifier(Stub())
+
+
+# --------------------------------------------------------------------------- Exercise 3.7
+
+
+def sign_network(steepness=20.0, out=None):
+    """sign(x1 x2) by hand, 17 parameters: tanh(k (|x1 + x2| - |x1 - x2|)).
+
+    The hidden ReLU units give relu(+-u), relu(+-v) for u = x1 + x2, v = x1 - x2, so that
+    |u| - |v| = 2 sign(x1 x2) min(|x1|, |x2|); the output tanh saturates it to +-1.
+    """
+    hidden = nn.Linear(2, 4)
+    output = nn.Linear(4, 1)
+    with torch.no_grad():
+        hidden.weight.copy_(
+            torch.tensor([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
+        )
+        hidden.bias.zero_()
+        output.weight.copy_(steepness * torch.tensor([[1.0, 1.0, -1.0, -1.0]]))
+        output.bias.zero_()
+    layers = [hidden, nn.ReLU(), output, nn.Tanh()]
+    if out is not None:
+        layers.append(out)
+    return nn.Sequential(*layers)
+
+
+class _Squeeze(nn.Module):
+    def forward(self, X):
+        return X[:, 0]
+
+
+class _AffineOut(nn.Module):
+    def __init__(self, scale, shift):
+        super().__init__()
+        self.scale, self.shift = scale, shift
+
+    def forward(self, X):
+        return self.scale * X + self.shift
+
+
+def test_sign_grid_is_held_out_and_right():
+    X, y = ch03._sign_grid(ch03._SIGN_HELDOUT_SIDE)
+    assert X.shape == (1600, 2) and y.shape == (1600, 1)
+    assert torch.equal(y, torch.sign(X[:, :1] * X[:, 1:]))
+    assert bool((y != 0).all()) and float(X.min()) > -2 and float(X.max()) < 2
+    train, _ = ch03._sign_grid(32)
+    distance = torch.cdist(X.double(), train.double()).min()
+    assert distance > 1e-3  # no held-out point is a training point
+
+
+def test_sign_network_right():
+    model = sign_network().train()
+    assert ch03.check_sign_network(model) is True
+    assert model.training  # the mode is restored
+    assert ch03.check_sign_network(sign_network(out=_Squeeze())) is True  # (n,) outputs
+
+
+def test_sign_network_trained_deep_and_narrow_passes():
+    """A trained 2-3-3-1 tanh network (25 parameters) passes: the exercise can be solved."""
+    n_side = 32
+    centres = -2 + 4 / n_side * (np.arange(n_side) + 0.5)
+    g1, g2 = np.meshgrid(centres, centres)
+    X = torch.tensor(np.stack([g1.ravel(), g2.ravel()], axis=1), dtype=torch.float32)
+    y = torch.sign(X[:, :1] * X[:, 1:])
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1)
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(2000):
+        optimizer.zero_grad()
+        loss = ((model(X) - y) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+    assert ch03.check_sign_network(model) is True
+
+
+@pytest.mark.parametrize(
+    ("model", "match"),
+    [
+        (sign_network(steepness=1.0), "squared error"),  # too soft near the axes
+        (
+            sign_network(out=_AffineOut(0.5, 0.5)),
+            "squared error",
+        ),  # labels 0/1, not -1/+1
+        (sign_network(out=_AffineOut(-1.0, 0.0)), "squared error"),  # the opposite sign
+        (nn.Sequential(nn.Linear(2, 1)), "squared error"),  # a linear model
+        (nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 1)), "parameters"),
+        (nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 2)), "shape"),
+        (None, "Module"),
+    ],
+)
+def test_sign_network_wrong(model, match):
+    with pytest.raises(CheckFailed, match=match):
+        ch03.check_sign_network(model)
+
+
+def test_sign_network_counts_frozen_parameters():
+    big = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 1))
+    for p in big[0].parameters():
+        p.requires_grad_(False)
+    with pytest.raises(CheckFailed, match="parameters"):
+        ch03.check_sign_network(big)
+
+
+def test_sign_network_stub():
+    class Stub(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(2, 1)
+
+        def forward(self, X):
+            raise NotImplementedError("Exercise 3.7")
+
+    with pytest.raises(NotImplementedError):
+        ch03.check_sign_network(Stub())

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 
 from ml4phys.checks._core import as_numpy, call_student, passed, require
 from ml4phys.nn import numpy_net
@@ -27,6 +28,8 @@ __all__ = [
     "check_train_mlp",
     "check_sgd_slope",
     "check_sine_fit",
+    "check_lorentzian_grad",
+    "check_lorentzian_fit",
 ]
 
 _PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -512,4 +515,249 @@ def check_sine_fit(
         )
     return passed(
         "Exercise 2.4: run_gd is exact, and an SGD step is unbiased with the right spread."
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise 2.5: the gradient of the shifted-Lorentzian fit, and SGD that recovers its parameters
+# ----------------------------------------------------------------------------------------------
+
+_LORENTZ_X_MAX = 5.0  # the check's inputs are uniform in [-5, 5]
+_LORENTZ_NOISE = 0.2  # and its targets have Gaussian noise of this standard deviation
+_LORENTZ_CHECK_THETA = np.array(
+    [1.6, -0.7]
+)  # the check's own true parameters: never shown
+
+
+def _lorentzian_grad(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Gradient of C = 1/(2B) sum_j (theta_0 / ((x_j - theta_1)^2 + 1) - y_j)^2.
+
+    Args:
+        theta: parameters, shape (..., 2).
+        x, y: the batch, shape (..., B).
+
+    Returns:
+        (dC/dtheta_0, dC/dtheta_1), shape (..., 2).
+    """
+    theta_0, theta_1 = theta[..., :1], theta[..., 1:]
+    denominator = (x - theta_1) ** 2 + 1
+    residual = theta_0 / denominator - y
+    return np.stack(
+        [
+            np.mean(residual / denominator, axis=-1),
+            np.mean(residual * 2 * theta_0 * (x - theta_1) / denominator**2, axis=-1),
+        ],
+        axis=-1,
+    )
+
+
+def _lorentzian_grad_autograd(
+    theta: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> np.ndarray:
+    """The same gradient for one parameter pair theta (2,) and a batch x, y (B,), by autograd."""
+    t = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+    x_t = torch.as_tensor(x, dtype=torch.float64)
+    y_t = torch.as_tensor(y, dtype=torch.float64)
+    cost = 0.5 * torch.mean((t[0] / ((x_t - t[1]) ** 2 + 1) - y_t) ** 2)
+    cost.backward()
+    return t.grad.numpy().copy()
+
+
+def _lorentz_hint(g: np.ndarray, ref: np.ndarray, batch_size: int) -> str:
+    """Advice from how a wrong gradient relates to the right one, never its value."""
+    for factor, advice in [
+        (
+            -1.0,
+            "it has the opposite sign: check the derivative of (x - theta_1) with respect "
+            "to theta_1",
+        ),
+        (0.5, "it is off by a constant factor: check the derivative of the square"),
+        (2.0, "it is off by a constant factor: check the derivative of the square"),
+        (
+            float(batch_size),
+            "it is off by a constant factor: the cost is an average over the batch",
+        ),
+    ]:
+        if np.allclose(g, factor * ref, rtol=1e-6, atol=1e-12) and factor != 1.0:
+            return f"; {advice}"
+    return ""
+
+
+def check_lorentzian_grad(lorentzian_grad: Callable[..., Any]) -> bool:
+    """Exercise 2.5, part 1: the gradient of the mini-batch cost of the Lorentzian fit.
+
+    ``lorentzian_grad(theta, x, y)`` takes one parameter pair ``theta = (theta_0, theta_1)``
+    (shape ``(2,)``) and a mini-batch ``x, y`` (shape ``(B,)`` each) and returns
+    ``(dC/dtheta_0, dC/dtheta_1)`` (shape ``(2,)``) of
+    ``C = 1/(2B) sum_j (theta_0 / ((x_j - theta_1)^2 + 1) - y_j)^2``. The check compares it
+    with PyTorch's autograd at twelve random parameter pairs and batches of several sizes.
+
+    Args:
+        lorentzian_grad: the student's function.
+
+    Returns:
+        True when both components agree with autograd everywhere.
+    """
+    rng = np.random.default_rng(2025)
+    names = ("dC/dtheta_0", "dC/dtheta_1")
+    for k in range(12):
+        batch_size = (1, 5, 16)[k % 3]
+        theta = np.array([rng.uniform(-3, 3), rng.uniform(-4, 4)])
+        x = rng.uniform(-_LORENTZ_X_MAX, _LORENTZ_X_MAX, size=batch_size)
+        y = rng.normal(0.5, 0.5, size=batch_size)
+        originals = (theta.copy(), x.copy(), y.copy())
+        g = as_numpy(
+            call_student(
+                lorentzian_grad,
+                theta,
+                x,
+                y,
+                name="lorentzian_grad(theta, x, y)",
+            ),
+            "the result of lorentzian_grad",
+        )
+        where = (
+            f"at theta = ({theta[0]:.3f}, {theta[1]:.3f}) with a batch of {batch_size}"
+        )
+        require(
+            g.shape == (2,),
+            f"lorentzian_grad must return the two derivatives, shape (2,); got {g.shape}",
+        )
+        require(
+            all(np.array_equal(a, b) for a, b in zip((theta, x, y), originals)),
+            "lorentzian_grad changed its input; it must leave theta, x and y unchanged",
+        )
+        require(np.all(np.isfinite(g)), f"lorentzian_grad returned NaN or inf {where}")
+        ref = _lorentzian_grad_autograd(theta, x, y)
+        for i in range(2):
+            error = abs(g[i] - ref[i]) / max(abs(ref[i]), 1e-10)
+            if error > 1e-6:
+                whole = _lorentz_hint(g, ref, batch_size)
+                hint = whole or _lorentz_hint(g[i : i + 1], ref[i : i + 1], batch_size)
+                require(
+                    False,
+                    f"{names[i]} disagrees with autograd {where}{hint}. It should be the "
+                    "batch average of the residual times the derivative of f_theta(x_j).",
+                )
+    return passed(
+        "Exercise 2.5: lorentzian_grad agrees with autograd at 12 random parameter pairs."
+    )
+
+
+class _RecordingSampler:
+    """The check's data: records every mini-batch it hands out."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __call__(
+        self, batch_size: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(
+                f"batch_size must be a positive integer, got {batch_size!r}"
+            )
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy Generator, got {type(rng).__name__}")
+        x = rng.uniform(-_LORENTZ_X_MAX, _LORENTZ_X_MAX, size=int(batch_size))
+        theta_0, theta_1 = _LORENTZ_CHECK_THETA
+        y = theta_0 / ((x - theta_1) ** 2 + 1) + _LORENTZ_NOISE * rng.normal(
+            size=x.shape
+        )
+        self.batches.append((x.copy(), y.copy()))
+        return x, y
+
+
+def _lorentz_standard_errors(n_samples: int) -> np.ndarray:
+    """Standard errors of a least-squares fit of the check's Lorentzian to n_samples samples.
+
+    sigma^2 F^{-1} / n with the Fisher matrix F = E_x[grad f grad f^T] at the true parameters
+    (by quadrature over the uniform inputs). Averaged SGD reaches this accuracy asymptotically.
+    """
+    x = np.linspace(-_LORENTZ_X_MAX, _LORENTZ_X_MAX, 2001)
+    theta_0, theta_1 = _LORENTZ_CHECK_THETA
+    denominator = (x - theta_1) ** 2 + 1
+    jacobian = np.stack([1 / denominator, 2 * theta_0 * (x - theta_1) / denominator**2])
+    fisher = jacobian @ jacobian.T / len(x)  # (2, 2)
+    return _LORENTZ_NOISE * np.sqrt(np.diag(np.linalg.inv(fisher)) / n_samples)
+
+
+def check_lorentzian_fit(fit_lorentzian: Callable[..., Any]) -> bool:
+    """Exercise 2.5, part 2: SGD on fresh mini-batches recovers the Lorentzian's parameters.
+
+    ``fit_lorentzian(sample_batch, theta_start, lr, batch_size, n_steps, rng)`` must take
+    ``n_steps`` steps ``theta <- theta - lr * grad C(theta)``, each on a fresh mini-batch
+    ``x, y = sample_batch(batch_size, rng)``, and return the whole path, shape
+    ``(n_steps + 1, 2)``, starting with ``theta_start``. The check hands it data of its own
+    (with parameters it does not reveal), verifies every step against the gradient of the
+    mini-batch that step drew, and tests the average of the second half of the path against
+    the true parameters, within five standard errors of a least-squares fit to the same number
+    of noisy samples.
+
+    Args:
+        fit_lorentzian: the student's function.
+
+    Returns:
+        True when every step is right and the averaged path recovers the parameters.
+    """
+    sampler = _RecordingSampler()
+    theta_start = np.array([0.8, 0.6])
+    lr, batch_size, n_steps = 1.0, 8, 3000
+    path = as_numpy(
+        call_student(
+            fit_lorentzian,
+            sampler,
+            theta_start.copy(),
+            lr,
+            batch_size,
+            n_steps,
+            np.random.default_rng(11),
+            name="fit_lorentzian(sample_batch, theta_start, lr, batch_size, n_steps, rng)",
+        ),
+        "the path returned by fit_lorentzian",
+    )
+    require(
+        path.shape == (n_steps + 1, 2),
+        f"fit_lorentzian must return the path with the start and one row per step, shape "
+        f"({n_steps + 1}, 2) for n_steps={n_steps}; got {path.shape}",
+    )
+    require(
+        np.allclose(path[0], theta_start),
+        "the path must start with theta_start (row 0 of the path)",
+    )
+    require(
+        len(sampler.batches) == n_steps,
+        f"fit_lorentzian called sample_batch {len(sampler.batches)} times in {n_steps} steps; "
+        "every step must draw one fresh mini-batch",
+    )
+    sizes = {len(x) for x, _ in sampler.batches}
+    require(
+        sizes == {batch_size},
+        f"fit_lorentzian must draw mini-batches of batch_size={batch_size} samples; "
+        f"it drew sizes {sorted(sizes)}",
+    )
+    require(np.all(np.isfinite(path)), "the path contains NaN or inf")
+    x = np.stack([b[0] for b in sampler.batches])  # (n_steps, B)
+    y = np.stack([b[1] for b in sampler.batches])
+    expected = path[:-1] - lr * _lorentzian_grad(path[:-1], x, y)  # (n_steps, 2)
+    wrong = ~np.all(np.isclose(path[1:], expected, rtol=1e-7, atol=1e-10), axis=1)
+    if wrong.any():
+        step = int(np.argmax(wrong))
+        require(
+            False,
+            f"step {step + 1} of the path does not follow theta <- theta - lr * grad C on the "
+            f"mini-batch that this step drew; each step should use the gradient of the cost "
+            "of its own fresh batch (check your lorentzian_grad with its self-check first)",
+        )
+    average = path[n_steps // 2 :].mean(axis=0)
+    tolerance = 5 * _lorentz_standard_errors((n_steps // 2) * batch_size)
+    for i, name in enumerate(("theta_0", "theta_1")):
+        require(
+            abs(average[i] - _LORENTZ_CHECK_THETA[i]) < tolerance[i],
+            f"the average of {name} over the second half of the path is farther from the "
+            "true value than five standard errors of the noise allow; the steps must go "
+            "downhill (theta - lr * grad), and the path must hold every iterate",
+        )
+    return passed(
+        "Exercise 2.5: every SGD step is right, and the averaged path recovers the parameters."
     )

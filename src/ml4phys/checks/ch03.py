@@ -39,6 +39,7 @@ __all__ = [
     "check_ball_volume",
     "check_lr_batch_sweep",
     "check_digit_classifier",
+    "check_sign_network",
 ]
 
 CIRCLES_SQUARES_NOISE = 0.3
@@ -51,6 +52,9 @@ _SWEEP_THRESHOLD = 0.05
 _DIGITS_THRESHOLD = 0.95
 _DIGITS_MAX_PARAMETERS = 3000
 _D_MAX_TOLERANCE = 1e-3
+_SIGN_MAX_PARAMETERS = 30
+_SIGN_THRESHOLD = 0.05
+_SIGN_HELDOUT_SIDE = 40
 
 
 # ----------------------------------------------------------------------------------------------
@@ -503,3 +507,74 @@ def check_digit_classifier(model: nn.Module) -> bool:
         "validation set (learning rate, epochs, width), not on the test set.",
     )
     return passed(f"Exercise 3.6: test accuracy {acc:.1%} with {n_params} parameters.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise 3.7
+# ----------------------------------------------------------------------------------------------
+
+
+def _sign_grid(n_side: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cell centres of a regular ``n_side x n_side`` grid on [-2, 2)^2 and sign(x1 x2).
+
+    Returns ``X`` float32 ``(n_side**2, 2)`` and ``y`` float32 ``(n_side**2, 1)`` in {-1, +1}.
+    For an even ``n_side`` no point lies on an axis; for ``n_side = 40`` none coincides with a
+    point of the 32 x 32 training grid (that would need 4 (2j + 1) = 5 (2i + 1)).
+    """
+    spacing = 4 / n_side
+    centres = -2 + spacing * (np.arange(n_side) + 0.5)
+    g1, g2 = np.meshgrid(centres, centres)
+    X = np.stack([g1.ravel(), g2.ravel()], axis=1).astype(np.float32)
+    y = np.sign(X[:, :1] * X[:, 1:]).astype(np.float32)
+    return torch.from_numpy(X), torch.from_numpy(y)
+
+
+def check_sign_network(model: nn.Module) -> bool:
+    """Exercise 3.7: a network with at most 30 parameters that learns sign(x1 x2).
+
+    The model is evaluated in ``eval()`` mode on a held-out grid of the square
+    :math:`[-2, 2)^2` that the check makes itself (cell centres of a regular grid of another
+    spacing than the training grid, so no point is shared); its mean squared error against
+    :math:`\\operatorname{sign}(x_1 x_2)` must be below 0.05. All parameters are counted,
+    trainable or not.
+
+    Args:
+        model: maps a float32 tensor of shape ``(n, 2)`` to outputs of shape ``(n, 1)`` or
+            ``(n,)``.
+    """
+    n_params = n_parameters(model, trainable_only=False)
+    require(
+        n_params <= _SIGN_MAX_PARAMETERS,
+        f"your model has {n_params} parameters; at most {_SIGN_MAX_PARAMETERS} are allowed. "
+        "Look for a smaller architecture that still has enough capacity.",
+    )
+    X, y = _sign_grid(_SIGN_HELDOUT_SIDE)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            y_hat = call_student(model, X, name="model(X)", expects=torch.Tensor)
+    finally:
+        model.train(was_training)
+    n = len(X)
+    require(
+        tuple(y_hat.shape) in ((n, 1), (n,)),
+        f"the model must map inputs (n, 2) to outputs (n, 1); for n = {n} it returned shape "
+        f"{tuple(y_hat.shape)}.",
+    )
+    y_hat = y_hat.detach().to(torch.float32).reshape(n, 1)
+    require(
+        bool(torch.isfinite(y_hat).all()),
+        "the model's outputs contain nan or inf on the held-out grid.",
+    )
+    mse = torch.mean((y_hat - y) ** 2).item()
+    require(
+        mse < _SIGN_THRESHOLD,
+        f"the mean squared error on the held-out grid is {mse:.3f}; it must be below "
+        f"{_SIGN_THRESHOLD}. Are the targets +1 and -1 (not 0 and 1), is the model trained "
+        "long enough, and does its architecture have enough capacity for the four quadrants?",
+    )
+    return passed(
+        f"Exercise 3.7: held-out mean squared error {mse:.4f} with {n_params} parameters "
+        f"(below {_SIGN_THRESHOLD} with at most {_SIGN_MAX_PARAMETERS} parameters needed)."
+    )
