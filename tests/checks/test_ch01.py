@@ -9,8 +9,20 @@ from ml4phys.nn import numpy_net
 # --------------------------------------------------------------------------- right answers
 
 
-def xor_two_hidden_layers():
-    """Sign detectors, then 'exactly one positive' twice, then OR; sigmoid everywhere."""
+def xor_step_network(output_activation="step"):
+    """Sign detectors, then 'x1 > 0 and not x2 > 0' and its mirror image, then OR; all steps."""
+    params = [
+        (np.eye(2), np.zeros(2)),  # s_i = H(x_i)
+        (np.array([[1.0, -1.0], [-1.0, 1.0]]), np.array([-0.5, -0.5])),
+        (np.ones((2, 1)), np.array([-0.5])),
+    ]
+    if output_activation == "linear":  # u + v is already exactly 0 or 1
+        params[-1] = (np.ones((2, 1)), np.zeros(1))
+    return params, "step", output_activation
+
+
+def xor_sigmoid_two_hidden_layers():
+    """The same wiring with steep sigmoids: right within 0.1 away from the axes, never exact."""
     params = [
         (50.0 * np.eye(2), np.zeros(2)),
         (20.0 * np.array([[1.0, -1.0], [-1.0, 1.0]]), np.array([-10.0, -10.0])),
@@ -84,38 +96,105 @@ def test_xor_test_points_avoid_the_axes_and_label_the_quadrants():
     assert 0.4 < y.mean() < 0.6
 
 
-def test_xor_checks_accept_right_networks(capsys):
-    assert ch01.check_xor_network(xor_two_hidden_layers())
-    assert ch01.check_xor_network(
-        xor_one_hidden_layer()
-    )  # one hidden layer is "any number" too
-    assert ch01.check_xor_one_hidden_layer(xor_one_hidden_layer())
+def test_exact_xor_test_points_come_arbitrarily_close_to_the_axes():
+    X, y = ch01._exact_xor_test_points()
+    assert np.all(X != 0) and np.all(np.abs(X) <= 1)
+    assert np.min(np.abs(X)) == 5e-324
+    assert np.sum(np.min(np.abs(X), axis=1) <= 1e-9) >= 100
+    for corner in [(-1, -1), (-1, 1), (1, -1), (1, 1)]:
+        assert np.any(np.all(X == corner, axis=1))
+    assert np.array_equal(y, (np.sign(X[:, 0]) * np.sign(X[:, 1]) < 0).astype(float))
+    assert 0.4 < y.mean() < 0.6
+
+
+def test_exact_xor_check_accepts_exact_step_networks(capsys):
+    assert ch01.check_xor_network(xor_step_network())
+    assert ch01.check_xor_network(xor_step_network("linear"))
+    # four sign detectors in the first layer: exact on the axes too
+    four = [
+        (np.array([[1.0, -1.0, 0.0, 0.0], [0.0, 0.0, 1.0, -1.0]]), np.zeros(4)),
+        (np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]]), np.full(2, -1.5)),
+        (np.ones((2, 1)), np.array([-0.5])),
+    ]
+    assert ch01.check_xor_network((four, "step", "step"))
     assert "Correct" in capsys.readouterr().out
 
 
-def test_xor_check_rejects_wrong_networks():
-    params, act, out = xor_two_hidden_layers()
-    negated = params[:-1] + [(-params[-1][0], -params[-1][1])]  # 1 - XOR
-    with pytest.raises(CheckFailed, match="should be close to"):
-        ch01.check_xor_network((negated, act, out))
-    soft = [
-        (W / 25, b / 25) for W, b in params
-    ]  # right signs, outputs too far from 0 and 1
-    with pytest.raises(CheckFailed, match=r"within 0\.1"):
-        ch01.check_xor_network((soft, act, out))
+def test_exact_xor_check_rejects_approximate_and_wrong_networks():
+    # a sigmoid network that is right within 0.1 away from the axes (Exercise 1.2's check)
+    sigmoid_net = xor_sigmoid_two_hidden_layers()
+    assert ch01._check_xor_outputs(*sigmoid_net, "test") is None
+    with pytest.raises(CheckFailed, match="must be 'step'"):
+        ch01.check_xor_network(sigmoid_net)
+    # step hidden layers, sigmoid output: not exact
+    params, _, _ = xor_step_network()
+    with pytest.raises(CheckFailed, match="output activation must be 'step'"):
+        ch01.check_xor_network((params, "step", "sigmoid"))
+    # the wrong sign convention: 1 where the signs agree (XNOR)
+    xnor = params[:-1] + [(-params[-1][0], -params[-1][1])]
+    with pytest.raises(CheckFailed, match=r"exactly 0 there.* (\d+) of the \1 test"):
+        ch01.check_xor_network((xnor, "step", "step"))
+    # thresholds at 1/2 (the lecture's Boolean inputs) instead of 0
+    shifted = [(np.eye(2), np.full(2, -0.5))] + params[1:]
+    with pytest.raises(CheckFailed, match="test inputs are wrong"):
+        ch01.check_xor_network((shifted, "step", "step"))
+    # thresholds a hair off zero: wrong only next to the axes
+    nudged = [(np.eye(2), np.full(2, 1e-12))] + params[1:]
+    with pytest.raises(CheckFailed, match="test inputs are wrong"):
+        ch01.check_xor_network((nudged, "step", "step"))
+    # OR of the two signs instead of 'exactly one'
+    or_net = [params[0], (np.eye(2), np.zeros(2)), (np.ones((2, 1)), np.array([-0.5]))]
+    with pytest.raises(CheckFailed, match="exactly 0 there"):
+        ch01.check_xor_network((or_net, "step", "step"))
+    # outputs 0.999 instead of 1
+    almost = params[:-1] + [(0.999 * np.ones((2, 1)), np.zeros(1))]
+    with pytest.raises(CheckFailed, match=r"outputs 0\.999"):
+        ch01.check_xor_network((almost, "step", "linear"))
+
+
+def test_exact_xor_check_requires_two_hidden_layers():
+    params, _, _ = xor_step_network()
+    # one hidden layer: ReLUs and a step output are exact here, but not what is asked
+    relu_params, _, _ = xor_one_hidden_layer()
+    with pytest.raises(CheckFailed, match="must be 'step'"):
+        ch01.check_xor_network((relu_params, "relu", "step"))
+    with pytest.raises(CheckFailed, match="1 hidden layer "):
+        ch01.check_xor_network(([params[0], params[2]], "step", "step"))
+    extra = params[:2] + [(np.eye(2), np.zeros(2))] + params[2:]
+    with pytest.raises(CheckFailed, match="3 hidden layers"):
+        ch01.check_xor_network((extra, "step", "step"))
     with pytest.raises(CheckFailed, match="one output neuron"):
-        ch01.check_xor_network(([(np.ones((2, 2)), np.zeros(2))], "relu", "linear"))
+        ch01.check_xor_network(
+            (params[:2] + [(np.ones((2, 2)), np.zeros(2))], "step", "step")
+        )
     with pytest.raises(CheckFailed, match="cannot be evaluated"):
-        ch01.check_xor_network(([(np.ones((3, 1)), np.zeros(1))], "relu", "linear"))
+        ch01.check_xor_network(
+            (params[:2] + [(np.ones((3, 1)), np.zeros(1))], "step", "step")
+        )
     with pytest.raises(CheckFailed, match="hidden activation"):
-        ch01.check_xor_network((params, "softmax", "sigmoid"))
+        ch01.check_xor_network((params, "softmax", "step"))
     with pytest.raises(CheckFailed, match="triple"):
         ch01.check_xor_network(params)
 
 
-def test_one_hidden_layer_check_counts_the_layers():
+def test_exact_xor_check_never_shows_weights():
+    params, _, _ = xor_step_network()
+    xnor = params[:-1] + [(-params[-1][0], -params[-1][1])]
+    with pytest.raises(CheckFailed) as info:
+        ch01.check_xor_network((xnor, "step", "step"))
+    message = str(info.value)
+    assert "W" not in message.replace("Wrong", "") and "bias" not in message
+
+
+def test_one_hidden_layer_check():
+    assert ch01.check_xor_one_hidden_layer(xor_one_hidden_layer())
     with pytest.raises(CheckFailed, match="2 hidden layers"):
-        ch01.check_xor_one_hidden_layer(xor_two_hidden_layers())
+        ch01.check_xor_one_hidden_layer(xor_sigmoid_two_hidden_layers())
+    (W1, b1), (W2, b2) = xor_one_hidden_layer()[0]
+    with pytest.raises(CheckFailed, match="should be close to"):  # 1 - XOR
+        ch01.check_xor_one_hidden_layer(([(W1, b1), (-W2, -b2)], "relu", "sigmoid"))
+    with pytest.raises(CheckFailed, match=r"within 0\.1"):  # right signs, too soft
+        ch01.check_xor_one_hidden_layer(([(W1, b1), (W2 / 10, b2)], "relu", "sigmoid"))
 
 
 def test_xor_checks_let_a_stub_raise():

@@ -16,12 +16,25 @@ BATCH_SIZE = 6
 # Every supported (output activation, loss) pair, combined with every hidden activation below.
 OUTPUT_LOSS_PAIRS = [(out, loss) for loss, outs in nn.LOSSES.items() for out in outs]
 COMBINATIONS = list(itertools.product(nn.HIDDEN_ACTIVATIONS, OUTPUT_LOSS_PAIRS))
+# torch's heaviside has no derivative: the step is compared with autograd only where it is absent
+SMOOTH_COMBINATIONS = [
+    (act, (out, loss)) for act, (out, loss) in COMBINATIONS if "step" not in (act, out)
+]
+
+
+class _TorchStep(torch.nn.Module):
+    """The Heaviside step with the value 0 at z = 0, forward only."""
+
+    def forward(self, z):
+        return torch.heaviside(z, torch.zeros((), dtype=z.dtype))
+
 
 TORCH_ACTIVATIONS = {
     "sigmoid": torch.nn.Sigmoid,
     "tanh": torch.nn.Tanh,
     "relu": torch.nn.ReLU,
     "linear": torch.nn.Identity,
+    "step": _TorchStep,
     "softmax": lambda: torch.nn.Softmax(dim=-1),
 }
 
@@ -79,6 +92,61 @@ def test_elementwise_derivatives_match_finite_differences(name):
     z = np.random.default_rng(0).normal(size=50) * 3
     eps = 1e-6
     np.testing.assert_allclose(df(z), (f(z + eps) - f(z - eps)) / (2 * eps), atol=1e-8)
+
+
+def test_step_matches_numpy_heaviside_and_torch():
+    z = np.concatenate([np.random.default_rng(4).normal(size=40), [0.0, -0.0, 5e-324]])
+    expected = np.heaviside(z, 0.0)
+    np.testing.assert_array_equal(nn.step(z), expected)
+    np.testing.assert_array_equal(
+        nn.step(z),
+        torch.heaviside(
+            torch.from_numpy(z), torch.tensor(0.0, dtype=torch.float64)
+        ).numpy(),
+    )
+    assert nn.step(0.0) == 0.0 and nn.step(5e-324) == 1.0 and nn.step(-5e-324) == 0.0
+
+
+def test_step_keeps_the_float_dtype_and_nan():
+    assert nn.step(np.array([1.0, -1.0], dtype=np.float32)).dtype == np.float32
+    assert nn.step(np.array([3, 0, -2])).dtype == np.float64
+    np.testing.assert_array_equal(nn.step(np.array([3, 0, -2])), [1.0, 0.0, 0.0])
+    assert np.isnan(nn.step(np.array([np.nan]))[0])
+
+
+def test_step_rejects_non_real_input():
+    with pytest.raises(TypeError, match="real numbers"):
+        nn.step(np.array([1 + 2j]))
+    with pytest.raises(TypeError, match="real numbers"):
+        nn.step(np.array(["a"]))
+
+
+def test_step_derivative_is_zero_and_matches_finite_differences():
+    f, df = nn.ACTIVATIONS["step"]
+    z = np.random.default_rng(5).normal(size=50) * 3  # no entry within eps of the jump
+    eps = 1e-6
+    np.testing.assert_array_equal(df(z), np.zeros(50))
+    np.testing.assert_array_equal((f(z + eps) - f(z - eps)) / (2 * eps), np.zeros(50))
+
+
+def test_step_network_computes_exact_logic_and_has_zero_gradient():
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    and_neuron = [(np.array([[1.0], [1.0]]), np.array([-1.5]))]
+    y_hat = nn.forward(and_neuron, X, "step", "step")
+    np.testing.assert_array_equal(y_hat[:, 0], [0.0, 0.0, 0.0, 1.0])
+    # an OR neuron trained towards AND: positive cost, but every gradient is exactly zero
+    or_neuron = [(np.array([[1.0], [1.0]]), np.array([-0.5]))]
+    C, grads = nn.backprop(or_neuron, X, y_hat, "step", "step", "mse")
+    assert C == pytest.approx(2 / 8)
+    for dW, db in grads:
+        assert not np.any(dW) and not np.any(db)
+    xor = [
+        (np.eye(2), np.full(2, -0.5)),
+        (np.array([[1.0, -1.0], [-1.0, 1.0]]), np.full(2, -0.5)),
+        (np.ones((2, 1)), np.array([-0.5])),
+    ]
+    _, grads = nn.backprop(xor, X, 1 - y_hat, "step", "step", "mse")
+    assert all(not np.any(dW) and not np.any(db) for dW, db in grads)
 
 
 def test_activations_match_torch():
@@ -225,7 +293,9 @@ def test_backprop_matches_finite_differences(activation, out_loss):
         np.testing.assert_allclose(db, nb, rtol=1e-5, atol=1e-8)
 
 
-@pytest.mark.parametrize(("activation", "out_loss"), COMBINATIONS, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("activation", "out_loss"), SMOOTH_COMBINATIONS, ids=lambda v: str(v)
+)
 def test_backprop_matches_torch_autograd(activation, out_loss):
     output_activation, loss = out_loss
     params, X, y = _problem(21, loss, batch_size=16)

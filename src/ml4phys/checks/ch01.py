@@ -33,14 +33,16 @@ __all__ = [
 ]
 
 XOR_MARGIN = 0.1
-"""The XOR checks test points whose coordinates are both at least this far from zero."""
+"""The check of Exercise 1.2 tests points whose coordinates are both at least this far from 0."""
 
 XOR_TOLERANCE = 0.1
-"""The XOR checks accept outputs within this distance of the target 0 or 1."""
+"""The check of Exercise 1.2 accepts outputs within this distance of the target 0 or 1.
+
+The check of Exercise 1.1 has no tolerance and no margin: its outputs must equal the targets."""
 
 
 # ---------------------------------------------------------------------------------------------
-# Exercises 1.1 and 1.2: XOR networks
+# Exercises 1.1 and 1.2: XOR networks (exact with steps; approximate with one hidden layer)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -143,32 +145,96 @@ def _check_xor_outputs(
     )
 
 
-def check_xor_network(network: tuple[list, str, str]) -> bool:
-    """Exercise 1.1: a network with any number of hidden layers computing the book's XOR.
+def _exact_xor_test_points() -> tuple[np.ndarray, np.ndarray]:
+    """The inputs of the exact XOR check, all off the axes, and the book's XOR targets there.
 
-    The network must output 1 where ``x_1 x_2 < 0`` and 0 elsewhere, within
-    :data:`XOR_TOLERANCE`, on a grid of points of ``[-1, 1]^2`` whose coordinates are both at
-    least :data:`XOR_MARGIN` away from zero.
+    The four corners ``(+-1, +-1)``, a 200 x 200 grid of ``[-1, 1]^2`` (which misses the axes),
+    2000 seeded uniform points, and points whose coordinates lie between 1e-9 and the smallest
+    positive float (5e-324) from an axis, on either side.
+    """
+    corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+    side = np.linspace(-1.0, 1.0, 200)
+    XX, YY = np.meshgrid(side, side)
+    grid = np.stack([XX.ravel(), YY.ravel()], axis=1)  # (40000, 2)
+    rng = np.random.default_rng(
+        101
+    )  # private generator: the student's state is untouched
+    uniform = rng.uniform(-1.0, 1.0, size=(2000, 2))
+    tiny = np.array([1e-9, 1e-12, 1e-15, 1e-100, 1e-300, 5e-324])
+    tiny = np.concatenate([tiny, -tiny])  # (12,)
+    others = np.array([-1.0, -0.5, -1e-9, 5e-324, 0.3, 1.0])
+    near_x2_axis = np.array([[a, t] for t in tiny for a in others])  # x_2 tiny
+    near_axes = np.concatenate([near_x2_axis, near_x2_axis[:, ::-1]])
+    both_tiny = np.array([[s, t] for s in tiny for t in tiny])
+    X = np.concatenate([corners, grid, uniform, near_axes, both_tiny])
+    assert np.all(X != 0.0)
+    y = (np.sign(X[:, 0]) != np.sign(X[:, 1])).astype(
+        float
+    )  # x_1 x_2 < 0, without underflow
+    return X, y
+
+
+def check_xor_network(network: tuple[list, str, str]) -> bool:
+    """Exercise 1.1: a step network with two hidden layers that computes the book's XOR exactly.
+
+    The network is given as ``(params, "step", output_activation)`` with
+    ``params = [(W1, b1), (W2, b2), (W3, b3)]`` (two hidden layers and one output neuron); the
+    hidden activation must be ``"step"``, the output activation ``"step"`` (or ``"linear"``).
+    Evaluated with ``numpy_net.forward(params, X, activation, output_activation)``, the output
+    must *equal* the target, 1 where ``x_1 x_2 < 0`` and 0 elsewhere, exactly (``==``, no
+    tolerance) at every test input: the four corners of ``[-1, 1]^2``, a fine grid, random
+    points, and points as close to the axes as floating point allows (but off them).
 
     Args:
-        network: ``(params, activation, output_activation)``, evaluated with
-            ``numpy_net.forward(params, X, activation, output_activation)``.
+        network: ``(params, activation, output_activation)``.
 
     Returns:
         True when the network passes.
     """
     exercise = "Exercise 1.1"
     params, activation, output_activation = _unpack_network(network, exercise)
-    _check_xor_outputs(params, activation, output_activation, exercise)
-    n_hidden_layers = len(params) - 1
+    require(
+        activation == "step",
+        f"{exercise}: the hidden activation must be 'step' (the Heaviside function), got "
+        f"{activation!r}. A smooth activation can only approximate the jump of XOR across the "
+        "axes, and this exercise asks for the exact function.",
+    )
+    require(
+        output_activation in ("step", "linear"),
+        f"{exercise}: the output activation must be 'step' (or 'linear', if your last layer "
+        f"already adds up to exactly 0 or 1), got {output_activation!r}.",
+    )
+    require(
+        len(params) == 3,
+        f"{exercise}: your network has {len(params) - 1} hidden "
+        f"layer{'s' if len(params) != 2 else ''} (params holds {len(params)} (W, b) "
+        f"pair{'s' if len(params) != 1 else ''}); this exercise asks for exactly two hidden "
+        "layers, i.e. three pairs.",
+    )
+    X, y = _exact_xor_test_points()
+    y_hat = _network_outputs(params, X, activation, output_activation, exercise)
+    wrong = y_hat != y
+    if np.any(wrong):
+        first = int(np.flatnonzero(wrong)[0])
+        x1, x2 = X[first]
+        require(
+            False,
+            f"{exercise}: at x = ({x1:.3g}, {x2:.3g}) your network outputs {float(y_hat[first])!r}, "
+            f"but XOR is exactly {int(y[first])} there (outputs are compared with ==, without "
+            f"tolerance). {int(np.sum(wrong))} of the {len(y)} test inputs are wrong.",
+        )
     return passed(
-        f"{exercise}: your network with {n_hidden_layers} hidden "
-        f"layer{'s' if n_hidden_layers != 1 else ''} computes XOR."
+        f"{exercise}: your step network with two hidden layers equals XOR exactly at all "
+        f"{len(y)} test inputs, including points within 1e-300 of the axes."
     )
 
 
 def check_xor_one_hidden_layer(network: tuple[list, str, str]) -> bool:
-    """Exercise 1.2: like :func:`check_xor_network`, with exactly one hidden layer.
+    """Exercise 1.2: a network with exactly one hidden layer that computes the book's XOR.
+
+    The network must output 1 where ``x_1 x_2 < 0`` and 0 elsewhere, within
+    :data:`XOR_TOLERANCE`, on a grid of points of ``[-1, 1]^2`` whose coordinates are both at
+    least :data:`XOR_MARGIN` away from zero (see :func:`xor_test_points`); any activations.
 
     Args:
         network: ``(params, activation, output_activation)`` with ``params = [(W1, b1), (W2, b2)]``.

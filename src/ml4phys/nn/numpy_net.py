@@ -62,6 +62,8 @@ __all__ = [
     "sigmoid_prime",
     "softmax",
     "softmax_jacobian",
+    "step",
+    "step_prime",
     "tanh",
     "tanh_prime",
 ]
@@ -111,6 +113,35 @@ def relu_prime(z: np.ndarray) -> np.ndarray:
     """Derivative of ReLU: 1 where ``z > 0``, else 0 (we take 0 at the kink ``z = 0``)."""
     z = np.asarray(z)
     return (z > 0).astype(np.result_type(z, np.float32))
+
+
+def step(z: np.ndarray) -> np.ndarray:
+    """The Heaviside step function, elementwise: 1 where ``z > 0``, else 0.
+
+    The value at the jump ``z = 0`` is a convention; we take 0, so that a step neuron fires
+    only when its pre-activation is strictly positive (and ``relu(z) = z * step(z)``). NaN stays
+    NaN. The result has the floating dtype of ``z`` (float64 for integer input).
+
+    Raises:
+        TypeError: if ``z`` does not hold real numbers.
+    """
+    z = np.asarray(z)
+    if not (np.issubdtype(z.dtype, np.integer) or np.issubdtype(z.dtype, np.floating)):
+        raise TypeError(f"step needs real numbers, got dtype {z.dtype}")
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    return np.heaviside(z, 0.0)  # 0 at z = 0 by our convention
+
+
+def step_prime(z: np.ndarray) -> np.ndarray:
+    """Derivative of the step function: 0 for every ``z != 0`` (and 0 at the jump, by convention).
+
+    The step is flat everywhere except at its jump, where it has no derivative. So every
+    gradient that passes through a step neuron is zero, and gradient descent cannot train a
+    step network: this is why smooth activations are used for learning.
+    """
+    z = np.asarray(z)
+    return np.zeros_like(z, dtype=np.result_type(z, np.float32))
 
 
 def linear(z: np.ndarray) -> np.ndarray:
@@ -164,14 +195,18 @@ ACTIVATIONS: dict[
     "tanh": (tanh, tanh_prime),
     "relu": (relu, relu_prime),
     "linear": (linear, linear_prime),
+    "step": (step, step_prime),
     "softmax": (softmax, softmax_jacobian),
 }
 """Activation name -> ``(f, df)``. ``df`` is elementwise, except for softmax (its Jacobian)."""
 
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
-"""Activations allowed in hidden layers (the elementwise ones)."""
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "step")
+"""Activations allowed in hidden layers (the elementwise ones).
 
-OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "softmax")
+``"step"`` (the Heaviside function) computes exact logic but has zero derivative wherever it
+has one, so :func:`backprop` returns zero gradients through it."""
+
+OUTPUT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear", "step", "softmax")
 """Activations allowed in the output layer."""
 
 
