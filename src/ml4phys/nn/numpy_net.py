@@ -445,7 +445,10 @@ def backprop(
     output_activation: str = "linear",
     loss: str = "mse",
 ) -> tuple[float, Params]:
-    """The cost and its gradient with respect to every weight and bias, by backpropagation.
+    """The cost and its gradient with respect to every weight and bias.
+
+    The gradient is computed by backpropagation: one forward pass that keeps every
+    layer's ``z`` and ``a``, then one backward pass from the output layer to the first.
 
     Args:
         params: the network, ``[(W1, b1), ..., (WL, bL)]``.
@@ -453,7 +456,8 @@ def backprop(
         y: targets, shape ``(batch, n_out)``; ``(batch,)`` when ``n_out == 1``; for
             ``loss="ce"`` also integer class labels of shape ``(batch,)``.
         activation: hidden-layer activation, one of :data:`HIDDEN_ACTIVATIONS`.
-        output_activation: output-layer activation, one allowed for the loss (:data:`LOSSES`).
+        output_activation: output-layer activation, one allowed for the loss
+            (:data:`LOSSES`).
         loss: ``"mse"``, ``"bce"`` (sigmoid output) or ``"ce"`` (softmax output).
 
     Returns:
@@ -467,9 +471,8 @@ def backprop(
     _, df_hidden = ACTIVATIONS[activation]
 
     C = _loss_from_output(z[n_layers], y_hat, y, loss)
-    delta = _output_delta(
-        z[n_layers], y_hat, y, output_activation, loss
-    )  # delta^(L), (batch, n_L)
+    # delta^(L), (batch, n_L)
+    delta = _output_delta(z[n_layers], y_hat, y, output_activation, loss)
 
     grads: Params = [None] * n_layers  # type: ignore[list-item]
     for l in range(n_layers, 0, -1):
