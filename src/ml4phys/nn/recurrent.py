@@ -84,8 +84,8 @@ def lstm_cell(
     """One step of an LSTM cell, as ``torch.nn.LSTMCell`` computes it.
 
     .. math::
-        i = \\sigma(z_i),\\; f = \\sigma(z_f),\\; g = \\tanh(z_g),\\; o = \\sigma(z_o), \\qquad
-        z = W_{ih} x + b_{ih} + W_{hh} h + b_{hh},
+        i = \\sigma(z_i),\\; f = \\sigma(z_f),\\; g = \\tanh(z_g),\\; o = \\sigma(z_o),
+        \\qquad z = W_{ih} x + b_{ih} + W_{hh} h + b_{hh},
 
         c' = f \\odot c + i \\odot g, \\qquad h' = o \\odot \\tanh(c').
 
@@ -100,13 +100,13 @@ def lstm_cell(
     """
     weights = _check_weights(weights)
     hidden = weights.weight_hh.shape[1]
-    if x.ndim != 2 or x.shape[1] != weights.weight_ih.shape[1]:
-        raise ValueError(
-            f"x must have shape (batch, {weights.weight_ih.shape[1]}), got {tuple(x.shape)}"
-        )
+    n_in = weights.weight_ih.shape[1]
+    if x.ndim != 2 or x.shape[1] != n_in:
+        raise ValueError(f"x must have shape (batch, {n_in}), got {tuple(x.shape)}")
     if h.shape != (x.shape[0], hidden) or c.shape != (x.shape[0], hidden):
         raise ValueError(
-            f"h and c must have shape ({x.shape[0]}, {hidden}), got {tuple(h.shape)} and {tuple(c.shape)}"
+            f"h and c must have shape ({x.shape[0]}, {hidden}), "
+            f"got {tuple(h.shape)} and {tuple(c.shape)}"
         )
     z = x @ weights.weight_ih.T + h @ weights.weight_hh.T  # (batch, 4 H)
     if weights.bias_ih is not None:
