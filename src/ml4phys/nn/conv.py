@@ -165,7 +165,8 @@ def conv2d(
 ) -> np.ndarray:
     """Two-dimensional convolution layer (cross-correlation, as in PyTorch), in NumPy.
 
-    .. math:: y_{n o i j} = b_o + \\sum_{c} \\sum_{a, b'} w_{o c a b'}\\, x_{n c (s i + a)(s j + b')}
+    .. math:: y_{n o i j} = b_o
+        + \\sum_{c} \\sum_{a, b'} w_{o c a b'}\\, x_{n c (s i + a)(s j + b')}
 
     where ``x`` has been padded with ``padding`` zeros on all four sides.
 
@@ -311,13 +312,13 @@ class ResidualBlock(nn.Module):
 
 
 class InceptionBlock(nn.Module):
-    """An inception module: four parallel branches whose outputs are stacked as channels.
+    """An inception module: four parallel branches, their outputs stacked as channels.
 
     The branches (Szegedy et al., 2015) look at the input at several scales: a 1x1
-    convolution; a 1x1 then a 3x3 convolution; a 1x1 then a 5x5 convolution; and a 3x3 max
-    pooling (stride 1) followed by a 1x1 convolution. Each ends in a ReLU and gives
-    ``branch_channels`` channels; the 1x1 convolutions in front of the larger kernels reduce
-    the channels to ``branch_channels`` first, which keeps the block cheap.
+    convolution; a 1x1 then a 3x3 convolution; a 1x1 then a 5x5 convolution; and a 3x3
+    max pooling (stride 1) followed by a 1x1 convolution. Each ends in a ReLU and gives
+    ``branch_channels`` channels; the 1x1 convolutions in front of the larger kernels
+    reduce the channels to ``branch_channels`` first, which keeps the block cheap.
 
     Args:
         in_channels: input channels, >= 1.
@@ -424,7 +425,8 @@ class UNet(nn.Module):
         factor = 2**self.depth
         if x.shape[-2] % factor or x.shape[-1] % factor:
             raise ValueError(
-                f"height and width must be divisible by 2**depth = {factor}, got {tuple(x.shape[-2:])}"
+                f"height and width must be divisible by 2**depth = {factor}, "
+                f"got {tuple(x.shape[-2:])}"
             )
         skips = []
         for encoder in self.encoders:
