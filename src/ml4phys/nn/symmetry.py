@@ -161,8 +161,8 @@ def equivariance_error(
             target = y if transform_out is None else transform_out(y, g)
             if y_g.shape != target.shape:
                 raise ValueError(
-                    f"f(transform_in(x, {g!r})) has shape {tuple(y_g.shape)}, but the transformed "
-                    f"output has shape {tuple(target.shape)}"
+                    f"f(transform_in(x, {g!r})) has shape {tuple(y_g.shape)}, "
+                    f"but the transformed output has shape {tuple(target.shape)}"
                 )
             diff = (y_g - target).reshape(len(y), -1).norm(dim=1)
             errors.append(diff / norm)
@@ -292,9 +292,10 @@ def c4_group_conv(
 ) -> torch.Tensor:
     """The group convolution on :math:`C_4 \\times \\mathbb{Z}^2`.
 
-    ``out[:, o, r] = sum_{c, s} conv2d(x[:, c, s], rotate90(weight[o, c, s - r], r))``: for
-    output orientation ``r`` the filter is rotated by ``r`` quarter turns in space and shifted
-    cyclically by ``r`` along its rotation axis. Zero padding keeps the image size.
+    ``out[:, o, r] = sum_{c, s} conv2d(x[:, c, s], rotate90(weight[o, c, s - r], r))``:
+    for output orientation ``r`` the filter is rotated by ``r`` quarter turns in space
+    and shifted cyclically by ``r`` along its rotation axis. Zero padding keeps the
+    image size.
 
     Args:
         x: ``(batch, C_in, 4, H, W)`` lifted feature maps.
