@@ -101,7 +101,10 @@ def test_the_longest_code_lines_are_set_on_one_line_of_the_pdf():
     if not PDF.exists() or shutil.which("pdftotext") is None:
         pytest.skip("the full edition's PDF (or poppler's pdftotext) is missing")
     text = subprocess.run(
-        ["pdftotext", "-layout", str(PDF), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-layout", str(PDF), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     pdf_lines = {"".join(line.split()) for line in text.splitlines()}
     probes = _code_probes()
