@@ -1,6 +1,7 @@
 """Tests of the self-check machinery shared by every chapter's checks."""
 
 import pytest
+import torch
 
 from ml4phys.checks import CheckFailed, passed, require
 
@@ -86,3 +87,19 @@ def test_digest_and_masked_floats_round_trip():
     assert digest((0, 2), "salt") == digest((0, 2), "salt") != digest((0, 1), "salt")
     assert unmask_floats(_mask_floats((2.5, -1.0), "s"), "s") == (2.5, -1.0)
     assert "2.5" not in _mask_floats((2.5,), "s")
+
+
+@pytest.mark.parametrize("mode", [True, False])
+def test_evaluating_runs_in_eval_mode_without_grad_and_restores_the_mode(mode):
+    from ml4phys.checks._core import evaluating
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5))
+    model.train(mode)
+    with evaluating(model):
+        assert not model.training and not model[1].training
+        assert not torch.is_grad_enabled()
+        assert not model(torch.ones(1, 2)).requires_grad
+    assert model.training is mode and torch.is_grad_enabled()
+    with pytest.raises(RuntimeError), evaluating(model):
+        raise RuntimeError("the student's model failed")
+    assert model.training is mode

@@ -37,6 +37,7 @@ DOCUMENTED_HELPERS = {
         "as_tensor",
         "call_student",
         "digest",
+        "evaluating",
         "isolated_rng",
         "n_parameters",
         "unmask_floats",

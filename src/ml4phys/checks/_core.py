@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 __all__ = [
+    "evaluating",
     "CheckFailed",
     "as_numpy",
     "as_tensor",
@@ -218,6 +219,22 @@ def n_parameters(model: Any, trainable_only: bool = True, name: str = "model") -
     return sum(
         p.numel() for p in model.parameters() if p.requires_grad or not trainable_only
     )
+
+
+@contextlib.contextmanager
+def evaluating(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Run a student's model in eval mode and without gradients; restore its mode after.
+
+    A check evaluates the model as it will be used (dropout off, batch-norm statistics
+    fixed) and leaves it in the train/eval mode the student had, even when the call fails.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ from ml4phys import data
 from ml4phys.checks._core import (
     as_numpy,
     call_student,
+    evaluating,
     isolated_rng,
     n_parameters,
     passed,
@@ -488,13 +489,8 @@ def check_digit_classifier(model: nn.Module) -> bool:
         f"your model has {n_params} trainable parameters; at most {_DIGITS_MAX_PARAMETERS} are allowed.",
     )
     _, _, (X_test, y_test) = digits_split()
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            logits = call_student(model, X_test, name="model(X)", expects=torch.Tensor)
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        logits = call_student(model, X_test, name="model(X)", expects=torch.Tensor)
     require(
         tuple(logits.shape) == (len(X_test), 10),
         f"the model must map (n, 64) to logits (n, 10); for n = {len(X_test)} it returned shape "
@@ -549,13 +545,8 @@ def check_sign_network(model: nn.Module) -> bool:
         "Look for a smaller architecture that still has enough capacity.",
     )
     X, y = _sign_grid(_SIGN_HELDOUT_SIDE)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            y_hat = call_student(model, X, name="model(X)", expects=torch.Tensor)
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        y_hat = call_student(model, X, name="model(X)", expects=torch.Tensor)
     n = len(X)
     require(
         tuple(y_hat.shape) in ((n, 1), (n,)),

@@ -21,7 +21,14 @@ import torch
 from torch import nn
 
 from ml4phys import data
-from ml4phys.checks._core import as_tensor, call_student, isolated_rng, passed, require
+from ml4phys.checks._core import (
+    as_tensor,
+    call_student,
+    evaluating,
+    isolated_rng,
+    passed,
+    require,
+)
 from ml4phys.nn import embeddings
 from ml4phys.physics import oscillators
 
@@ -176,16 +183,11 @@ def check_countdown(model: nn.Module) -> bool:
     X, _, counts = data.countdown_task(
         1000, COUNTDOWN_MAX, np.random.default_rng(80_021)
     )
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            scores = as_tensor(
-                call_student(model, torch.from_numpy(X), name="model(X)"),
-                "the model's output",
-            )
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        scores = as_tensor(
+            call_student(model, torch.from_numpy(X), name="model(X)"),
+            "the model's output",
+        )
     T = X.shape[1]
     if scores.ndim == 3 and scores.shape[2] == 1:
         scores = scores[..., 0]

@@ -26,6 +26,7 @@ from ml4phys.checks._core import (
     as_numpy,
     as_tensor,
     call_student,
+    evaluating,
     isolated_rng,
     passed,
     require,
@@ -426,12 +427,8 @@ def check_adder(model: nn.Module, reverse_answer: bool = False) -> bool:
     _, test_pairs = addition_data()
     tok = data.ADDITION_TOKENIZER
     prompts = tok.encode_batch(data.format_addition(test_pairs, with_answer=False))
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         completed = _greedy_answers(model, prompts, 3)
-    finally:
-        model.train(was_training)
     texts = tok.decode_batch(completed)
     accuracy = float(data.addition_correct(texts, reverse_answer=reverse_answer).mean())
     require(
