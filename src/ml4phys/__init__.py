@@ -9,7 +9,9 @@ One room per concept; a reader can guess where a thing lives from what it is:
 ``ml4phys.nn``         networks: the NumPy network (``numpy_net``), PyTorch training
                        (``training``), ``conv``, ``symmetry``, ``kan``, ``recurrent``,
                        ``transformer``, word ``embeddings``
-``ml4phys.generative`` generative models (Part III)
+``ml4phys.generative`` generative models (Part III): ``vae``, ``gan``, ``diffusion``,
+                       ``boltzmann``, and ``metrics`` comparing samples with data
+``ml4phys.manifold``   low-dimensional maps of data: PCA from the SVD, principal angles, t-SNE
 ``ml4phys.physics``    physical systems: ``ising``, ``particles``, ``integrators``, ``oscillators``
 ``ml4phys.rl``         reinforcement learning (Part IV); environments in ``ml4phys.rl.envs``
 ``ml4phys.checks``     the exercises' self-checks: a shared contract plus one module per chapter
@@ -35,6 +37,7 @@ __getattr__, __dir__, __all__ = attach(
         "checks",
         "data",
         "generative",
+        "manifold",
         "nn",
         "physics",
         "plot",

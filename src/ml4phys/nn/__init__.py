@@ -10,9 +10,10 @@
 * :mod:`~ml4phys.nn.kan`: B-splines and Kolmogorov-Arnold networks, pruning, symbolic formulas;
 * :mod:`~ml4phys.nn.recurrent`: the vanilla RNN and the LSTM cell written out;
 * :mod:`~ml4phys.nn.transformer`: attention, positional encoding, transformer blocks, TinyGPT;
-* :mod:`~ml4phys.nn.embeddings`: nearest neighbours and analogies of word vectors.
+* :mod:`~ml4phys.nn.embeddings`: nearest neighbours and analogies of word vectors;
+* :mod:`~ml4phys.nn.autoencoder`: dense and convolutional autoencoders (chapter 10).
 
-Autoencoders join this package with Part III; the generative models themselves live in
+The generative models themselves live in
 :mod:`ml4phys.generative`. In a notebook, import the submodules by name
 (``from ml4phys.nn import conv, training``) so that ``ml4phys.nn`` never shadows ``torch.nn``.
 """
@@ -30,5 +31,6 @@ __getattr__, __dir__, __all__ = attach(
         "recurrent",
         "transformer",
         "embeddings",
+        "autoencoder",
     ],
 )
