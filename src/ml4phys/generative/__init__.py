@@ -14,4 +14,9 @@ is not a gradient step on one loss (a GAN's two players, contrastive divergence)
 readable ``update`` function per step.
 """
 
-__all__: list[str] = []
+from ml4phys._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    submodules=["vae", "gan", "diffusion", "boltzmann", "metrics"],
+)
