@@ -75,6 +75,11 @@ DOCUMENTED_HELPERS = {
     },
     "ml4phys.checks.ch08": {"COUNTDOWN_MAX", "OSCILLATOR_SETTINGS"},
     "ml4phys.checks.ch09": {"ADDITION_SPLIT_SEED", "addition_data"},
+    "ml4phys.checks.ch10": set(),
+    "ml4phys.checks.ch11": set(),
+    "ml4phys.checks.ch12": {"DIGITS_SPLIT_SEED", "digits_data"},
+    "ml4phys.checks.ch13": set(),
+    "ml4phys.checks.ch14": set(),
 }
 """Public names besides the checks: settings of the exercises and data the notebooks use."""
 

@@ -25,14 +25,29 @@ first use.
 from ml4phys._lazy import attach
 
 _NAMES = {
-    "points": ["xor_points", "quadrant_points", "circle_points", "ring_points"],
-    "curves": ["default_curve", "curve_data", "gaussian_lorentzian_curves"],
+    "points": [
+        "xor_points",
+        "quadrant_points",
+        "circle_points",
+        "ring_points",
+        "ring_centres",
+        "gaussian_ring",
+    ],
+    "curves": [
+        "default_curve",
+        "curve_data",
+        "gaussian_lorentzian_curves",
+        "damped_oscillations",
+    ],
     "images": [
         "image_function",
         "image_grid",
         "circles_squares",
+        "random_circles",
+        "squares",
         "circles_to_squares",
         "rotated_digits",
+        "segments",
     ],
     "loaders": [
         "FASHION_MNIST_CLASSES",

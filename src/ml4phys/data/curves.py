@@ -2,7 +2,8 @@
 
 * :func:`curve_data`, :func:`default_curve`: noisy samples of a wiggly function of one variable;
 * :func:`gaussian_lorentzian_curves`: spectral peaks, Gaussian or Lorentzian, with random
-  centre and width, labelled by their shape.
+  centre and width, labelled by their shape;
+* :func:`damped_oscillations`: damped oscillation curves with their frequency and damping.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "default_curve",
     "curve_data",
     "gaussian_lorentzian_curves",
+    "damped_oscillations",
 ]
 
 
@@ -164,3 +166,64 @@ def gaussian_lorentzian_curves(
     if noise > 0:
         curves = curves + noise * rng.standard_normal(curves.shape)
     return curves.astype(np.float32), y
+
+
+def damped_oscillations(
+    n: int,
+    rng: np.random.Generator,
+    n_times: int = 64,
+    t_max: float = 10.0,
+    omega_range: tuple[float, float] = (1.0, 3.0),
+    gamma_range: tuple[float, float] = (0.05, 0.5),
+    noise: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Damped oscillations :math:`x(t) = e^{-\\gamma t} \\cos \\omega t` with known parameters.
+
+    Each curve solves :math:`\\ddot x + 2\\gamma \\dot x + (\\omega^2 + \\gamma^2) x = 0`
+    with :math:`x(0) = 1`, :math:`\\dot x(0) = -\\gamma` (an underdamped oscillator whose
+    oscillation has the angular frequency :math:`\\omega`), sampled on the grid
+    ``t = np.linspace(0, t_max, n_times)``. The angular frequency :math:`\\omega` and the
+    damping rate :math:`\\gamma` are drawn independently and uniformly from their ranges, so
+    each curve has exactly two degrees of freedom, which a model with a two-dimensional
+    latent space can recover.
+
+    Args:
+        n: number of curves, a positive int.
+        rng: the random generator.
+        n_times: number of time points per curve, an int >= 8.
+        t_max: the last time of the grid, > 0.
+        omega_range: ``(low, high)`` of :math:`\\omega`, with ``low > 0``.
+        gamma_range: ``(low, high)`` of :math:`\\gamma`, with ``low >= 0``.
+        noise: standard deviation of additive Gaussian noise on every point, >= 0.
+
+    Returns:
+        ``(t, curves, params)``: ``t`` of shape ``(n_times,)``, float32; ``curves`` of shape
+        ``(n, n_times)``, float32; ``params`` of shape ``(n, 2)``, float32, the columns
+        :math:`(\\omega, \\gamma)` of each curve.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``n < 1``, ``n_times < 8``, ``t_max <= 0``, ``noise < 0`` or a range
+            is invalid.
+    """
+    n = check_int(n, "n")
+    rng = check_rng(rng)
+    n_times = check_int(n_times, "n_times", minimum=8)
+    t_max = check_nonnegative(t_max, "t_max")
+    if t_max == 0:
+        raise ValueError("t_max must be > 0, got 0.0")
+    omega_low, omega_high = check_range(omega_range, "omega_range")
+    gamma_low, gamma_high = check_range(gamma_range, "gamma_range")
+    if omega_low <= 0:
+        raise ValueError(f"omega_range must have low > 0, got {omega_range!r}")
+    if gamma_low < 0:
+        raise ValueError(f"gamma_range must have low >= 0, got {gamma_range!r}")
+    noise = check_nonnegative(noise, "noise")
+    t = np.linspace(0.0, t_max, n_times)
+    omega = rng.uniform(omega_low, omega_high, size=n)
+    gamma = rng.uniform(gamma_low, gamma_high, size=n)
+    curves = np.exp(-gamma[:, None] * t) * np.cos(omega[:, None] * t)  # (n, n_times)
+    if noise > 0:
+        curves = curves + noise * rng.standard_normal(curves.shape)
+    params = np.stack([omega, gamma], axis=1)
+    return t.astype(np.float32), curves.astype(np.float32), params.astype(np.float32)

@@ -3,6 +3,8 @@
 * :func:`image_function`, :func:`image_grid`: a picture whose grey value is a function of the
   coordinates ``(x, y)``, to be learned by a network that maps two numbers to one;
 * :func:`circles_squares`: noisy images of circles and squares, two classes;
+* :func:`random_circles`, :func:`squares`: one circle, or one square (axis-aligned or
+  rotated), per image, with the parameters of the shape (the autoencoders of chapter 10);
 * :func:`circles_to_squares`: images of discs and, as targets, the squares they are inscribed
   in (the U-Net of chapter 5);
 * :func:`rotated_digits`: upright training digits and a test set turned by random quarter turns.
@@ -26,8 +28,11 @@ __all__ = [
     "image_function",
     "image_grid",
     "circles_squares",
+    "random_circles",
+    "squares",
     "circles_to_squares",
     "rotated_digits",
+    "segments",
 ]
 
 
@@ -196,6 +201,128 @@ def circles_squares(
     return images, y
 
 
+def _pixel_coordinates(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel-centre coordinates: ``x`` of the columns ``(1, 1, size)``, ``y`` (upwards) of
+    the rows ``(1, size, 1)``."""
+    x = np.arange(size, dtype=np.float64) + 0.5
+    return x[None, None, :], (size - x)[None, :, None]
+
+
+def random_circles(
+    n: int,
+    rng: np.random.Generator,
+    size: int = 27,
+    radius_range: tuple[float, float] = (2.0, 8.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images of one filled circle each, at a random place and of random radius.
+
+    The radius ``r`` is uniform in ``radius_range`` and the centre uniform among the
+    positions that keep the disc inside the image. The grey value of a pixel is
+    ``clip(r - rho + 1/2, 0, 1)`` with ``rho`` the distance of its centre from the centre of
+    the disc: one inside, zero outside, and a linear ramp one pixel wide at the edge (an
+    approximation of the area of the pixel covered), so that the image depends continuously
+    on the three parameters.
+
+    Args:
+        n: number of images, a positive int.
+        rng: the random generator.
+        size: side of the square images in pixels, an int >= 8.
+        radius_range: ``(r_min, r_max)`` in pixels, ``0 < r_min < r_max < size / 2``.
+
+    Returns:
+        ``(images, params)``: ``images`` of shape ``(n, size, size)``, float32 in [0, 1];
+        ``params`` of shape ``(n, 3)``, float32, the columns ``(cx, cy, r)`` in pixels
+        (``cx`` from the left edge, ``cy`` upwards from the bottom edge).
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``n < 1``, ``size < 8`` or the radius range is out of bounds.
+    """
+    n = check_int(n, "n")
+    rng = check_rng(rng)
+    size = check_int(size, "size", minimum=8)
+    r_min, r_max = check_range(radius_range, "radius_range")
+    if not (0 < r_min and r_max < size / 2):
+        raise ValueError(
+            f"radius_range must lie in (0, size / 2) = (0, {size / 2}), got {radius_range}"
+        )
+    r = rng.uniform(r_min, r_max, size=n)
+    centre = r[:, None] + rng.uniform(size=(n, 2)) * (size - 2 * r)[:, None]
+    x, y = _pixel_coordinates(size)
+    images = np.empty((n, size, size), dtype=np.float32)
+    for start in range(0, n, 4096):  # chunks bound the memory of the temporaries
+        s = slice(start, min(start + 4096, n))
+        rho = np.hypot(x - centre[s, 0, None, None], y - centre[s, 1, None, None])
+        images[s] = np.clip(r[s, None, None] - rho + 0.5, 0.0, 1.0)
+    params = np.column_stack([centre, r]).astype(np.float32)
+    return images, params
+
+
+def squares(
+    n: int,
+    rng: np.random.Generator,
+    size: int = 27,
+    rotated: bool = False,
+    side_range: tuple[float, float] = (5.0, 13.0),
+    centred: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images of one filled square each: axis-aligned, or turned by a random angle.
+
+    The side ``L`` is uniform in ``side_range``; with ``rotated`` the angle is uniform in
+    [15, 75] degrees (so that every rotated square is visibly turned), else zero. The centre
+    is uniform among the positions that keep the square inside the image, or with
+    ``centred`` the centre of the image (then only side and angle vary). In coordinates
+    ``(u, v)`` along the square's sides, centred on it, a pixel's grey value is
+    ``clip(L/2 - max(|u|, |v|) + 1/2, 0, 1)``: one inside, a ramp one pixel wide at the edge.
+
+    Args:
+        n: number of images, a positive int.
+        rng: the random generator.
+        size: side of the square images in pixels, an int >= 8.
+        rotated: turn the squares (True) or keep them axis-aligned (False).
+        side_range: ``(L_min, L_max)`` in pixels, ``0 < L_min < L_max <= size / sqrt(2)``.
+        centred: put every square at the centre of the image.
+
+    Returns:
+        ``(images, params)``: ``images`` of shape ``(n, size, size)``, float32 in [0, 1];
+        ``params`` of shape ``(n, 4)``, float32, the columns ``(cx, cy, side, angle)``
+        (pixels, ``cy`` upwards; the angle in radians, counter-clockwise).
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``n < 1``, ``size < 8`` or the side range is out of bounds.
+    """
+    n = check_int(n, "n")
+    rng = check_rng(rng)
+    size = check_int(size, "size", minimum=8)
+    for flag, name in ((rotated, "rotated"), (centred, "centred")):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
+    low, high = check_range(side_range, "side_range")
+    if not (0 < low and high <= size / np.sqrt(2)):
+        raise ValueError(
+            f"side_range must lie in (0, size / sqrt(2)], got {side_range} for size {size}"
+        )
+    side = rng.uniform(low, high, size=n)
+    angle = np.deg2rad(rng.uniform(15, 75, size=n)) if rotated else np.zeros(n)
+    cos, sin = np.cos(angle), np.sin(angle)
+    # half the width of the bounding box
+    half_extent = side / 2 * (np.abs(cos) + np.abs(sin))
+    offset = np.full((n, 2), 0.5) if centred else rng.uniform(size=(n, 2))
+    centre = half_extent[:, None] + offset * (size - 2 * half_extent)[:, None]
+    x, y = _pixel_coordinates(size)
+    images = np.empty((n, size, size), dtype=np.float32)
+    for start in range(0, n, 4096):  # chunks bound the memory of the temporaries
+        s = slice(start, min(start + 4096, n))
+        dx, dy = x - centre[s, 0, None, None], y - centre[s, 1, None, None]
+        c, si = cos[s, None, None], sin[s, None, None]
+        u, v = c * dx + si * dy, -si * dx + c * dy  # along the square's sides
+        distance = np.maximum(np.abs(u), np.abs(v))
+        images[s] = np.clip(side[s, None, None] / 2 - distance + 0.5, 0.0, 1.0)
+    params = np.column_stack([centre, side, angle]).astype(np.float32)
+    return images, params
+
+
 def circles_to_squares(
     n: int,
     rng: np.random.Generator,
@@ -344,3 +471,36 @@ def _check_digit_classes(value: object, name: str) -> list[int]:
             f"{name} must leave at least two of the ten digit classes, got {classes}"
         )
     return [int(c) for c in classes]
+
+
+def segments(
+    n: int, rng: np.random.Generator, length: int = 16, width: int = 4
+) -> np.ndarray:
+    """1-D binary images, each holding one contiguous segment of ``width`` ones.
+
+    The segment starts at a position drawn uniformly from the ``length - width + 1`` possible
+    ones (no wrap-around); all other pixels are 0. A simple distribution with strong
+    correlations between pixels: independent pixels with the same marginals almost never
+    produce one contiguous segment of the right width.
+
+    Args:
+        n: number of images, >= 1.
+        rng: the random source.
+        length: pixels per image, >= 2.
+        width: ones per image, 1 <= width < length.
+
+    Returns:
+        float32 array of shape ``(n, length)`` with entries 0 and 1.
+    """
+    n = check_int(n, "n")
+    rng = check_rng(rng)
+    length = check_int(length, "length", minimum=2)
+    width = check_int(width, "width")
+    if width >= length:
+        raise ValueError(
+            f"width must be smaller than length = {length}, got width = {width}"
+        )
+    start = rng.integers(0, length - width + 1, size=n)
+    pixel = np.arange(length)
+    inside = (pixel >= start[:, None]) & (pixel < start[:, None] + width)
+    return inside.astype(np.float32)

@@ -2,7 +2,8 @@
 
 Each function draws ``n`` inputs ``X`` of shape ``(n, 2)`` uniformly from the square
 :math:`[-1, 1]^2` (float32) and returns integer labels ``y`` of shape ``(n,)`` (int64).
-Randomness only through an explicit ``rng``.
+Not so :func:`gaussian_ring`, a mixture of Gaussians on a circle whose labels are the modes
+(the GAN benchmark of chapter 12). Randomness only through an explicit ``rng``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ __all__ = [
     "quadrant_points",
     "circle_points",
     "ring_points",
+    "ring_centres",
+    "gaussian_ring",
 ]
 
 
@@ -153,3 +156,60 @@ def ring_points(
     r = np.hypot(X[:, 0], X[:, 1])
     y = ((r >= r_inner) & (r < r_outer)).astype(np.int64)
     return X.astype(np.float32), y
+
+
+def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
+    """The centres of the modes of :func:`gaussian_ring`, evenly spaced on a circle.
+
+    Args:
+        n_modes: number of modes, >= 1.
+        radius: radius of the circle, > 0.
+
+    Returns:
+        Array ``(n_modes, 2)``, float32; centre ``k`` at angle :math:`2\\pi k / n_{modes}`.
+    """
+    n_modes = check_int(n_modes, "n_modes")
+    radius = check_nonnegative(radius, "radius")
+    if radius <= 0:
+        raise ValueError(f"radius must be > 0, got {radius}")
+    angles = 2 * np.pi * np.arange(n_modes) / n_modes
+    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return centres.astype(np.float32)
+
+
+def gaussian_ring(
+    n: int,
+    rng: np.random.Generator,
+    n_modes: int = 8,
+    radius: float = 2.0,
+    std: float = 0.05,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A mixture of ``n_modes`` equal Gaussians on a circle: the GAN benchmark of Metz et al.
+
+    Each point picks a mode uniformly and adds isotropic Gaussian noise of standard
+    deviation ``std`` to its centre (see :func:`ring_centres`).
+
+    Args:
+        n: number of points, >= 1.
+        rng: the random generator.
+        n_modes: number of modes, >= 1.
+        radius: radius of the circle of centres, > 0.
+        std: standard deviation of each mode, > 0.
+
+    Returns:
+        ``(X, modes)``: ``X`` of shape ``(n, 2)``, float32; ``modes`` of shape ``(n,)``,
+        int64, the mode of each point.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``n`` or ``n_modes`` is < 1, or ``radius`` or ``std`` is not > 0.
+    """
+    n = check_int(n, "n")
+    rng = check_rng(rng)
+    centres = ring_centres(n_modes, radius)
+    std = check_nonnegative(std, "std")
+    if std <= 0:
+        raise ValueError(f"std must be > 0, got {std}")
+    modes = rng.integers(0, len(centres), size=n).astype(np.int64)
+    X = centres[modes] + std * rng.standard_normal((n, 2))
+    return X.astype(np.float32), modes
