@@ -71,6 +71,51 @@ def test_glue_uses_myst_nb_and_validates(monkeypatch):
         glue("", 1.0)
 
 
+@pytest.mark.parametrize(
+    "value, plain",
+    [
+        (np.float64(0.25), 0.25),
+        (np.float32(0.5), 0.5),
+        (np.int64(7), 7),
+        (np.array(1.5), 1.5),
+        (np.bool_(True), True),
+    ],
+)
+def test_glue_stores_numpy_scalars_as_python_numbers(monkeypatch, value, plain):
+    # myst-nb formats {glue:text}`key:.3f` from the stored text/plain; np.float64(0.25)
+    # reads back as "np.float64(0.25)", which no format spec accepts
+    import myst_nb
+
+    from ml4phys.runtime import glue
+
+    calls = []
+    monkeypatch.setattr(
+        myst_nb, "glue", lambda name, value, display: calls.append(value)
+    )
+    glue("ch00_value", value)
+    assert calls == [plain] and type(calls[0]) is type(plain)
+
+
+def test_glue_stores_a_zero_dimensional_tensor_as_a_number_and_keeps_others(
+    monkeypatch,
+):
+    import myst_nb
+    import torch
+
+    from ml4phys.runtime import glue
+
+    calls = []
+    monkeypatch.setattr(
+        myst_nb, "glue", lambda name, value, display: calls.append(value)
+    )
+    glue("ch00_loss", torch.tensor(0.125))
+    vector = np.array([1.0, 2.0])
+    glue("ch00_vector", vector)
+    glue("ch00_text", "ok")
+    assert calls[0] == 0.125 and type(calls[0]) is float
+    assert calls[1] is vector and calls[2] == "ok"
+
+
 def test_glue_without_myst_nb_only_displays(monkeypatch, capsys):
     import builtins
 

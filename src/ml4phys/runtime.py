@@ -163,6 +163,18 @@ def in_book_build() -> bool:
     return os.environ.get("ML4PHYS_BUILD", "") not in ("", "0", "false", "False")
 
 
+def _plain_number(value: object) -> object:
+    """A NumPy or PyTorch scalar as the Python number it holds; anything else unchanged."""
+    if isinstance(value, np.generic) or (
+        isinstance(value, np.ndarray) and value.shape == ()
+    ):
+        return value.item()
+    if type(value).__module__.startswith("torch") and hasattr(value, "numel"):
+        if value.numel() == 1 and value.dim() == 0:
+            return value.item()
+    return value
+
+
 def glue(name: str, value: object, display: bool = False) -> None:
     """Store a computed result under ``name`` so the book's text can quote it.
 
@@ -174,12 +186,15 @@ def glue(name: str, value: object, display: bool = False) -> None:
     Args:
         name: the key, unique within the notebook (the book prefixes it with the chapter,
             ``ch03_...``).
-        value: the result; a plain Python number or string formats best.
+        value: the result. A NumPy scalar, a 0-d array or a one-element tensor is stored
+            as the plain Python number it holds, since ``{glue:text}`` with a format spec
+            can only format what reads back as a number (``np.float64(0.5)`` does not).
         display: also show the value as the cell's output.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str, got {name!r}")
     check_bool(display, "display")
+    value = _plain_number(value)
     try:
         from myst_nb import glue as myst_glue
     except ImportError:

@@ -201,6 +201,24 @@ def test_noise_mlp_shapes_and_labels():
     ).shape == (3, 2)
 
 
+def test_noise_mlp_x0_parametrisation_returns_the_implied_noise():
+    sched = diffusion.cosine_schedule(20)
+    model = diffusion.NoiseMLP(
+        5, 20, n_hidden=16, n_layers=2, n_classes=3, schedule=sched
+    )
+    x, t, y = torch.randn(8, 5), torch.randint(1, 21, (8,)), torch.arange(8) % 4
+    eps = model(x, t, y)
+    abar = sched.alpha_bars[t].float().unsqueeze(1)
+    # the raw network output is x0_hat; x_t = sqrt(abar) x0_hat + sqrt(1 - abar) eps
+    x0_hat = model.net(torch.cat([x, model.time_features(t), model.label(y)], dim=1))
+    torch.testing.assert_close(abar.sqrt() * x0_hat + (1 - abar).sqrt() * eps, x)
+    assert not diffusion.NoiseMLP(5, 20).predicts_x0
+    with pytest.raises(ValueError):
+        diffusion.NoiseMLP(5, 10, schedule=sched)
+    with pytest.raises(TypeError):
+        diffusion.NoiseMLP(5, 20, schedule="cosine")
+
+
 def test_denoising_loss_matches_the_formula(schedule):
     model = diffusion.NoiseMLP(2, schedule.n_steps, n_hidden=8, n_layers=1)
     x0 = torch.randn(16, 2)

@@ -247,6 +247,12 @@ class NoiseMLP(nn.Module):
     sample). Both are concatenated with ``x`` and passed through ``n_layers`` hidden
     layers of width ``n_hidden`` with SiLU activations.
 
+    With a ``schedule`` the last layer is read as a guess ``x0_hat`` of the clean data
+    instead (the "x0 parametrisation"), and the model returns the noise it implies,
+    ``eps = (x_t - sqrt(abar_t) x0_hat) / sqrt(1 - abar_t)``: the same function class,
+    but the output layer no longer has to undo the factor ``1 / sqrt(abar_t)``, which is
+    large at high noise. (Times must then be at least 1, where ``abar_t < 1``.)
+
     Args:
         dim: the data dimension d.
         n_steps: the number T of diffusion steps (to scale the time).
@@ -254,6 +260,8 @@ class NoiseMLP(nn.Module):
         n_layers: number of hidden layers, >= 1.
         n_classes: number of class labels; 0 for an unconditional model.
         n_time: number of sinusoidal time features (even).
+        schedule: if given, predict ``x0`` and convert it to the noise with this
+            schedule (its ``T`` must equal ``n_steps``); None predicts the noise.
     """
 
     def __init__(
@@ -264,10 +272,18 @@ class NoiseMLP(nn.Module):
         n_layers: int = 3,
         n_classes: int = 0,
         n_time: int = 16,
+        schedule: Schedule | None = None,
     ) -> None:
         super().__init__()
         self.dim = check_int(dim, "dim")
         self.n_steps = check_int(n_steps, "n_steps")
+        self.predicts_x0 = schedule is not None
+        if schedule is not None:
+            if _check_schedule(schedule).n_steps != self.n_steps:
+                raise ValueError(
+                    f"schedule has T = {schedule.n_steps} steps, n_steps is {n_steps}"
+                )
+            self.register_buffer("alpha_bars", schedule.alpha_bars.float())
         n_hidden, n_layers = (
             check_int(n_hidden, "n_hidden"),
             check_int(n_layers, "n_layers"),
@@ -312,7 +328,11 @@ class NoiseMLP(nn.Module):
             if y.dtype != torch.long or bool(((y < 0) | (y > self.n_classes)).any()):
                 raise ValueError(f"labels must be int64 in 0..{self.n_classes}")
             parts.append(self.label(y))
-        return self.net(torch.cat(parts, dim=1))
+        out = self.net(torch.cat(parts, dim=1))
+        if not self.predicts_x0:
+            return out
+        abar = self.alpha_bars[t].unsqueeze(1)
+        return (x - abar.sqrt() * out) / (1 - abar).sqrt()
 
 
 def denoising_loss(
