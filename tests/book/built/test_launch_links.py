@@ -82,32 +82,32 @@ def test_launch_buttons_open_the_plain_notebook_of_the_edition(edition, page):
         assert nb.metadata["ml4phys"]["edition"] == edition
 
 
-# Glued wall-clock measurements (a time ratio, hours extrapolated from a timing) differ from run
-# to run; the pages and the launch notebooks both state the value of one build.
-WALL_CLOCK = re.compile(r"(^|_)(time|times|hours|seconds)(_|$)")
+def test_launch_notebooks_carry_numbers_computed_from_the_code_this_build_ran():
+    """The glued values that ``make sync`` wrote come from the code this build executed.
 
+    Each launch notebook records, for every page it quotes, a digest of that page's code cells
+    at the time its numbers were taken from the build's cache. The digest must equal the
+    page's code now and the code of this build's executed copy, and every stored key must
+    still be glued by the page.
 
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def test_launch_notebooks_carry_the_numbers_of_this_build():
-    """The glued values that ``make sync`` wrote agree with the ones this build computed.
-
-    Exact for text; numbers to 2 % (another machine's floating point may move the last digits
-    of a trained model's loss, but a value left over from older code is off by far more).
+    The numbers themselves are not compared with this build's. Results of trained models
+    depend on the CPU's floating-point kernels: between two machines of the same set-up, 24
+    of 157 glued values moved by more than 2 % (chapter 8's mean error of the 16-unit LSTM
+    from 0.0028 to 0.025, when one of its three seeds trained worse), so a number stored on
+    one machine cannot be required to equal another machine's. What the launch notebook can
+    promise is that its numbers were computed from the code it holds.
     """
     require_built(HTML / "index.html")
     index = launch.Index(ROOT, launch.source_docnames(ROOT))
     built: dict[str, dict[str, str] | None] = {}
     stale, checked = [], 0
     for target in sorted((ROOT / "launch").rglob("*.ipynb")):
-        for name, stored in (
-            nbformat.read(target, as_version=4).metadata["ml4phys"]["glue"].items()
-        ):
+        meta = nbformat.read(target, as_version=4).metadata["ml4phys"]
+        where = target.relative_to(ROOT)
+        for docname, digest in meta["code_digests"].items():
+            if digest != launch.code_digest(index.docs[docname].nb):
+                stale.append(f"{where}: the code of {docname} changed since make sync")
+        for name in meta["glue"]:
             docname, key = name.split("::", 1)
             if docname not in built:
                 built[docname] = launch.glued_from_cache(
@@ -117,25 +117,11 @@ def test_launch_notebooks_carry_the_numbers_of_this_build():
             assert values is not None, (
                 f"this build has no executed copy of {docname} with its current code"
             )
-            assert key in values, (
-                f"{target.relative_to(ROOT)}: {key} is no longer glued by {docname}"
-            )
-            if WALL_CLOCK.search(key):
-                continue
+            if key not in values:
+                stale.append(f"{where}: {key} is no longer glued by {docname}")
             checked += 1
-            new, old = values[key], stored
-            a, b = _number(old), _number(new)
-            same = (
-                old == new
-                if a is None or b is None
-                else abs(a - b) <= 0.02 * max(abs(a), abs(b)) + 1e-12
-            )
-            if not same:
-                stale.append(
-                    f"{target.relative_to(ROOT)}: {key} = {old}, this build {new}"
-                )
     assert checked > 100, f"only {checked} glued values checked"
     assert stale == [], (
         "launch notebooks out of date with the build (make sync):\n"
-        + "\n".join(stale[:20])
+        + "\n".join(sorted(set(stale))[:20])
     )
