@@ -58,6 +58,25 @@ def test_conversions_and_parameter_count():
         n_parameters("nope")
 
 
+def test_as_number_takes_one_finite_number_in_any_form():
+    import numpy as np
+    import torch
+
+    from ml4phys.checks._core import as_number
+
+    for value in (0.5, np.float32(0.5), np.array([0.5]), torch.tensor(0.5)):
+        assert as_number(value, "x") == 0.5 and type(as_number(value, "x")) is float
+    for bad, message in [
+        (True, "got a bool"),
+        ("0.5", "array or a tensor of numbers"),
+        (np.ones(2), "one number"),
+        (float("nan"), "finite"),
+        (torch.tensor(float("inf")), "finite"),
+    ]:
+        with pytest.raises(CheckFailed, match=message):
+            as_number(bad, "the answer")
+
+
 def test_isolated_rng_leaves_the_global_generators_alone():
     import random
 

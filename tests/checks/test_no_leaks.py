@@ -33,6 +33,7 @@ CORE = {"CheckFailed", "passed", "require"}
 DOCUMENTED_HELPERS = {
     "ml4phys.checks": set(),
     "ml4phys.checks._core": {
+        "as_number",
         "as_numpy",
         "as_tensor",
         "call_student",

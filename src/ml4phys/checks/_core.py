@@ -30,6 +30,7 @@ import torch
 __all__ = [
     "evaluating",
     "CheckFailed",
+    "as_number",
     "as_numpy",
     "as_tensor",
     "call_student",
@@ -178,6 +179,31 @@ def as_numpy(value: Any, name: str, dtype: Any = np.float64) -> np.ndarray:
             f"{name} must be an array or a tensor of numbers; got a {type(value).__name__}."
         )
     return array
+
+
+def as_number(value: Any, name: str) -> float:
+    """A student's single number (a float, a NumPy scalar, a one-element array or tensor).
+
+    Args:
+        value: what the student's code returned.
+        name: what it is, for the message.
+
+    Returns:
+        The number as a Python float.
+
+    Raises:
+        CheckFailed: when ``value`` is a bool, not a number, holds more than one number, or
+            is NaN or infinite.
+    """
+    require(not isinstance(value, bool), f"{name} must be a number, got a bool.")
+    array = as_numpy(value, name)
+    require(
+        array.size == 1,
+        f"{name} must be one number, got an array of shape {array.shape}.",
+    )
+    number = float(array.reshape(()))
+    require(np.isfinite(number), f"{name} must be a finite number, got {number}.")
+    return number
 
 
 def as_tensor(value: Any, name: str, dtype: torch.dtype | None = None) -> torch.Tensor:

@@ -23,7 +23,7 @@ from torch import nn
 
 from ml4phys import data
 from ml4phys.checks._core import (
-    as_numpy,
+    as_number,
     as_tensor,
     call_student,
     evaluating,
@@ -53,17 +53,6 @@ _ISING_TOLERANCE = 0.06
 
 def _as_tensor(value: Any, name: str) -> torch.Tensor:
     return as_tensor(value, name)
-
-
-def _as_number(value: Any, name: str) -> float:
-    """A student's number (a float, a numpy scalar or a one-element tensor) as a float."""
-    require(not isinstance(value, bool), f"{name} must be a number, got a bool.")
-    array = as_numpy(value, name)
-    require(
-        array.size == 1,
-        f"{name} must be one number, got an array of shape {array.shape}.",
-    )
-    return float(array.reshape(()))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -197,7 +186,7 @@ def check_causal_mask(
         )
     tokens = torch.randint(7, (3, 12), generator=torch.Generator().manual_seed(90_002))
     for t in (2, 7):
-        causal_value = _as_number(
+        causal_value = as_number(
             call_student(
                 future_influence,
                 _reference_model(5, causal=True),
@@ -213,7 +202,7 @@ def check_causal_mask(
             f"{causal_value:.3g}; a causal model's outputs up to t do not change at all. Are only "
             "the outputs at positions <= t compared, and only tokens after t changed?",
         )
-        open_value = _as_number(
+        open_value = as_number(
             call_student(
                 future_influence,
                 _reference_model(5, causal=False),
@@ -336,7 +325,7 @@ def check_ising_temperature(
     """
     taus_t = _as_tensor(taus, "taus").double().reshape(-1)
     corr_t = _as_tensor(correlations, "correlations").double().reshape(-1)
-    beta_j = _as_number(beta_j, "beta_j")
+    beta_j = as_number(beta_j, "beta_j")
     require(
         len(taus_t) >= 3,
         f"measure at least three temperatures; you gave {len(taus_t)}.",

@@ -18,7 +18,7 @@ from torch import nn
 
 from ml4phys import data, manifold
 from ml4phys.checks._core import (
-    as_numpy,
+    as_number,
     as_tensor,
     call_student,
     evaluating,
@@ -40,19 +40,6 @@ _IMAGE_SIZE = 27
 _N_CHALLENGE_IMAGES = 1000
 _MEDIUM = (9, 0.0015)  # bottleneck at most, MSE per pixel below
 _HARD = (3, 0.012)
-
-
-def _as_number(value: Any, name: str) -> float:
-    """A student's number (a float, a numpy scalar or a one-element tensor) as a float."""
-    require(not isinstance(value, bool), f"{name} must be a number, got a bool.")
-    array = as_numpy(value, name)
-    require(
-        array.size == 1,
-        f"{name} must be one number, got an array of shape {array.shape}.",
-    )
-    number = float(array.reshape(()))
-    require(np.isfinite(number), f"{name} must be a finite number, got {number}.")
-    return number
 
 
 # ----------------------------------------------------------------------------------------------
@@ -83,7 +70,7 @@ def check_pca_error(pca_error: Callable[..., Any]) -> bool:
         X = g.standard_normal((n, d)) * np.geomspace(3, 0.1, d) + g.normal(0, 2, d)
         cases += [(X, k) for k in (0, 1, 2, min(n, d) // 2, min(n, d) - 1)]
     for X, k in cases:
-        value = _as_number(
+        value = as_number(
             call_student(pca_error, X.copy(), k, name="pca_error(X, k)"),
             "the result of pca_error(X, k)",
         )
@@ -243,7 +230,7 @@ def check_neighbourhood_preservation(preservation: Callable[..., Any]) -> bool:
     }
     for label, Y in maps.items():
         for k in (1, 5, 12):
-            value = _as_number(
+            value = as_number(
                 call_student(
                     preservation, X.copy(), Y.copy(), k, name="preservation(X, Y, k)"
                 ),

@@ -21,6 +21,7 @@ from torch import nn
 
 from ml4phys import data
 from ml4phys.checks._core import (
+    as_number,
     as_numpy,
     call_student,
     isolated_rng,
@@ -46,16 +47,6 @@ _MIN_SAMPLES = 500
 _MIN_CLASS_SHARE = 0.03
 _MIN_CLASSES = 8
 _CONFIDENCE_MARGIN = 0.02
-
-
-def _as_number(value: Any, name: str) -> float:
-    require(not isinstance(value, bool), f"{name} must be a number, got a bool.")
-    array = as_numpy(value, name)
-    require(
-        array.size == 1,
-        f"{name} must be one number, got an array of shape {array.shape}.",
-    )
-    return float(array.reshape(()))
 
 
 def digits_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -111,7 +102,7 @@ def check_optimal_value(optimal_value: Callable[..., Any]) -> bool:
         ("two densities with disjoint supports", uniform, box),
     ]
     for label, p, q in cases:
-        value = _as_number(
+        value = as_number(
             call_student(
                 optimal_value, p, q, dx, name="optimal_value(p_data, p_g, dx)"
             ),
