@@ -58,6 +58,11 @@ def test_optimal_value_wrong(answer):
         ch12.check_optimal_value(answer)
 
 
+def test_optimal_value_names_zero_log_zero_when_the_value_is_nan():
+    with pytest.raises(CheckFailed, match="t log t"):
+        ch12.check_optimal_value(value_naive)
+
+
 def test_optimal_value_stub():
     with pytest.raises(NotImplementedError):
         ch12.check_optimal_value(stub)

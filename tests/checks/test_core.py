@@ -75,6 +75,7 @@ def test_as_number_takes_one_finite_number_in_any_form():
     ]:
         with pytest.raises(CheckFailed, match=message):
             as_number(bad, "the answer")
+    assert np.isnan(as_number(float("nan"), "x", finite=False))
 
 
 def test_isolated_rng_leaves_the_global_generators_alone():

@@ -181,19 +181,21 @@ def as_numpy(value: Any, name: str, dtype: Any = np.float64) -> np.ndarray:
     return array
 
 
-def as_number(value: Any, name: str) -> float:
+def as_number(value: Any, name: str, finite: bool = True) -> float:
     """A student's single number (a float, a NumPy scalar, a one-element array or tensor).
 
     Args:
         value: what the student's code returned.
         name: what it is, for the message.
+        finite: refuse NaN and infinity; a check whose exercise has a typical way of
+            producing them passes ``False`` and says what went wrong itself.
 
     Returns:
         The number as a Python float.
 
     Raises:
         CheckFailed: when ``value`` is a bool, not a number, holds more than one number, or
-            is NaN or infinite.
+            (with ``finite``) is NaN or infinite.
     """
     require(not isinstance(value, bool), f"{name} must be a number, got a bool.")
     array = as_numpy(value, name)
@@ -202,7 +204,8 @@ def as_number(value: Any, name: str) -> float:
         f"{name} must be one number, got an array of shape {array.shape}.",
     )
     number = float(array.reshape(()))
-    require(np.isfinite(number), f"{name} must be a finite number, got {number}.")
+    if finite:
+        require(np.isfinite(number), f"{name} must be a finite number, got {number}.")
     return number
 
 

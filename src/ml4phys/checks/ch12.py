@@ -107,6 +107,7 @@ def check_optimal_value(optimal_value: Callable[..., Any]) -> bool:
                 optimal_value, p, q, dx, name="optimal_value(p_data, p_g, dx)"
             ),
             "the value of optimal_value",
+            finite=False,  # a NaN from 0 log 0 gets the hint below
         )
         require(
             math.isfinite(value),
