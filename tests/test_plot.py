@@ -419,3 +419,42 @@ def test_history_attribute_none_counts_as_empty():
     )
     assert len(ax.get_lines()) == 2  # the training curve and the best-epoch marker
     plt.close("all")
+
+
+# --------------------------------------------------------------------------------- tile_images
+
+
+def test_tile_images_places_each_image_at_its_documented_corner():
+    images = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
+    canvas = plot.tile_images(images, n_cols=2, gap=1, fill=-1.0)
+    assert canvas.shape == (3 * 3 + 1, 2 * 4 + 1)
+    for k, image in enumerate(images):
+        top, left = 1 + (k // 2) * 3, 1 + (k % 2) * 4
+        np.testing.assert_array_equal(canvas[top : top + 2, left : left + 3], image)
+    # the gaps and the empty sixth tile hold the fill value, and nothing else does
+    assert (canvas == -1.0).sum() == canvas.size - images.size
+
+
+def test_tile_images_reshapes_flat_images_and_fills_nan_by_default():
+    flat = np.ones((3, 64))
+    canvas = plot.tile_images(flat, n_cols=3, image_shape=(8, 8))
+    assert canvas.shape == (10, 28)
+    assert np.isnan(canvas[0]).all() and np.nansum(canvas) == 3 * 64
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"images": np.ones((3, 64))}, ValueError),  # flat without image_shape
+        ({"images": np.ones((3, 63)), "image_shape": (8, 8)}, ValueError),
+        ({"images": np.ones((0, 2, 2))}, ValueError),
+        ({"images": np.ones((3, 2, 2)), "n_cols": 0}, ValueError),
+        ({"images": np.ones((3, 2, 2)), "gap": -1}, ValueError),
+        ({"images": np.ones((3, 2, 2)), "n_cols": 2.0}, TypeError),
+        ({"images": "pixels"}, TypeError),
+    ],
+)
+def test_tile_images_refuses_bad_input(kwargs, error):
+    kwargs = {"n_cols": 2, **kwargs}
+    with pytest.raises(error):
+        plot.tile_images(**kwargs)

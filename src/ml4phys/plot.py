@@ -36,6 +36,7 @@ __all__ = [
     "set_style",
     "plot_history",
     "plot_image_grid",
+    "tile_images",
     "plot_2d_function",
     "draw_network",
     "plot_decision_boundary",
@@ -334,6 +335,62 @@ def plot_image_grid(
         if labels is not None:
             ax.set_title(str(labels[i]), fontsize="small", loc="center")
     return fig
+
+
+def tile_images(
+    images: Any,
+    n_cols: int,
+    image_shape: Sequence[int] | None = None,
+    gap: int = 1,
+    fill: float = np.nan,
+) -> np.ndarray:
+    """Many small images as one array of tiles, to show with a single ``imshow``.
+
+    :func:`plot_image_grid` gives every image its own axes; a mosaic of dozens of samples,
+    or one panel of a figure with several, is lighter and sharper as one image.
+
+    Args:
+        images: shape (n, height, width), or (n, height * width) with ``image_shape``.
+        n_cols: tiles per row; the rows are filled in order, the last one padded.
+        image_shape: (height, width) of flat images; None for images that are 2-D already.
+        gap: pixels between tiles and around the border, >= 0.
+        fill: value of the gaps and of empty tiles; NaN shows as the background.
+
+    Returns:
+        Array of shape (rows * (height + gap) + gap, n_cols * (width + gap) + gap); tile
+        ``k`` has its top-left pixel at ``(gap + (k // n_cols) * (height + gap),
+        gap + (k % n_cols) * (width + gap))``.
+    """
+    images = _to_numpy(images, "images")
+    n_cols = check_int(n_cols, "n_cols")
+    gap = check_int(gap, "gap", minimum=0)
+    if image_shape is not None:
+        height, width = (check_int(k, "image_shape") for k in image_shape)
+        if images.ndim != 2 or images.shape[1] != height * width:
+            raise ValueError(
+                f"flat images of shape {height}x{width} must have shape (n, "
+                f"{height * width}), got {images.shape}"
+            )
+        images = images.reshape(len(images), height, width)
+    elif images.ndim != 3:
+        raise ValueError(
+            "images must have shape (n, height, width), or (n, height * width) with "
+            f"image_shape; got {images.shape}"
+        )
+    n, height, width = images.shape
+    if n == 0:
+        raise ValueError("images is empty")
+    n_rows = math.ceil(n / n_cols)
+    canvas = np.full(
+        (n_rows * (height + gap) + gap, n_cols * (width + gap) + gap),
+        fill,
+        dtype=np.result_type(images.dtype, np.float32),
+    )
+    for k, image in enumerate(images):
+        top = gap + (k // n_cols) * (height + gap)
+        left = gap + (k % n_cols) * (width + gap)
+        canvas[top : top + height, left : left + width] = image
+    return canvas
 
 
 def _to_list(seq: Any) -> list[Any]:
