@@ -157,7 +157,7 @@ def test_rl_envs_without_gymnasium_says_how_to_install_it():
     )
     result = _run(code)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert 'pip install "ml4phys[rl]"' in result.stdout
+    assert 'pip install "gymnasium>=1.0"' in result.stdout
     assert "gymnasium" in result.stdout
 
 

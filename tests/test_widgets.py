@@ -315,3 +315,84 @@ def test_mode_auto_follows_ml4phys_build(monkeypatch, env, expected):
 def test_module_docstring_explains_the_two_modes():
     doc = widgets.__doc__
     assert "ML4PHYS_BUILD=1" in doc and "no kernel" in doc
+
+
+# ----------------------------------------------------------------------------------------------
+# animation
+
+
+def _draw_line(fig, i):
+    ax = fig.add_subplot()
+    ax.plot([0, i], [0, i])
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+
+
+def test_animation_static_draws_every_frame_and_starts_at_the_poster():
+    calls = []
+
+    def draw(fig, i):
+        calls.append(i)
+        _draw_line(fig, i)
+
+    anim = widgets.animation(draw, 6, mode="static", poster=2)
+    assert calls == list(range(6))
+    assert isinstance(anim, widgets.StaticAnimation)
+    assert anim.n_frames == 6 and anim.default_key == (2,)
+    assert len({anim.frames[(i,)] for i in range(6)}) == 6  # every frame differs
+    bundle = anim._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"]) == anim.frames[(2,)]
+    html_text = bundle["text/html"]
+    assert 'data-ml4phys-play="250"' in html_text
+    assert 'class="ml4phys-play"' in html_text
+    assert html_text.count('type="range"') == 1
+
+
+def test_animation_default_poster_is_the_last_frame_and_negative_counts_from_the_end():
+    assert widgets.animation(_draw_line, 4, mode="static").default_key == (3,)
+    assert widgets.animation(_draw_line, 4, mode="static", poster=-4).default_key == (
+        0,
+    )
+
+
+def test_animation_live_plays_the_same_frames():
+    static = widgets.animation(_draw_line, 5, mode="static", poster=0)
+    live = widgets.animation(_draw_line, 5, mode="live", poster=0)
+    (play, slider), image = live.children[0].children, live.children[1]
+    assert play.max == slider.max == 4
+    assert image.value == static.frames[(0,)]
+    slider.value = 3
+    assert image.value == static.frames[(3,)]
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"n_frames": 0}, ValueError, "n_frames"),
+        ({"n_frames": 121}, ValueError, "max_frames"),
+        ({"n_frames": 2.0}, TypeError, "n_frames"),
+        ({"n_frames": 3, "poster": 3}, ValueError, "poster"),
+        ({"n_frames": 3, "poster": -4}, ValueError, "poster"),
+        ({"n_frames": 3, "interval_ms": 5}, ValueError, "interval_ms"),
+        ({"n_frames": 3, "dpi": 5}, ValueError, "dpi"),
+        ({"n_frames": 3, "mode": "movie"}, ValueError, "mode"),
+        ({"n_frames": 3, "figsize": (0, 1)}, ValueError, "figsize"),
+    ],
+)
+def test_animation_rejects_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        widgets.animation(_draw_line, **{"mode": "static", **kwargs})
+
+
+def test_animation_rejects_non_callable_and_reports_the_failing_frame():
+    with pytest.raises(TypeError, match="draw"):
+        widgets.animation("not a function", 3)
+
+    def broken(fig, i):
+        if i == 2:
+            raise RuntimeError("boom")
+        _draw_line(fig, i)
+
+    with pytest.raises(RuntimeError, match="boom") as info:
+        widgets.animation(broken, 4, mode="static")
+    assert any("'frame': 2" in note for note in getattr(info.value, "__notes__", []))

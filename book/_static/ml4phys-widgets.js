@@ -5,6 +5,7 @@
  * <img class="ml4phys-frame"> and a <script type="application/json" class="ml4phys-frames">
  * with {params: [{name, labels, values, default}], default: "i,j", frames: {"i,j": dataURI}}.
  * Moving a slider shows the frame keyed by the slider indices joined with ",".
+ * An animation (data-ml4phys-play="MS") also has a <button class="ml4phys-play">.
  * No dependencies; safe to load more than once; call window.ml4physWidgets.init() after
  * adding widgets to the page dynamically.
  */
@@ -57,7 +58,51 @@
       if (input) input.addEventListener("input", update);
     });
     update(); // the browser may have restored slider positions (back/forward navigation)
+    bindPlay(widget, ranges[0], update);
     widget.setAttribute("data-ml4phys-ready", "1");
+  }
+
+  // Animations (ml4phys.widgets.animation): a play button steps the one slider through its
+  // frames every data-ml4phys-play milliseconds, stops at the last frame, and starts again
+  // from the first when pressed there.
+  function bindPlay(widget, range, update) {
+    var button = widget.querySelector("button.ml4phys-play");
+    if (!button || !range) return;
+    var timer = null;
+    var last = parseInt(range.max, 10);
+    function stop() {
+      if (timer !== null) window.clearInterval(timer);
+      timer = null;
+      button.innerHTML = "&#9654;";
+      button.setAttribute("aria-label", "play");
+      widget.removeAttribute("data-ml4phys-playing");
+    }
+    function tick() {
+      var i = parseInt(range.value, 10);
+      if (i >= last) {
+        stop();
+        return;
+      }
+      range.value = String(i + 1);
+      update();
+      if (i + 1 >= last) stop();
+    }
+    button.addEventListener("click", function () {
+      if (timer !== null) {
+        stop();
+        return;
+      }
+      if (parseInt(range.value, 10) >= last) {
+        range.value = "0";
+        update();
+      }
+      button.innerHTML = "&#10074;&#10074;";
+      button.setAttribute("aria-label", "pause");
+      widget.setAttribute("data-ml4phys-playing", "1");
+      var interval = parseInt(widget.getAttribute("data-ml4phys-play"), 10);
+      timer = window.setInterval(tick, isNaN(interval) ? 250 : interval);
+    });
+    range.addEventListener("input", stop);
   }
 
   function init() {

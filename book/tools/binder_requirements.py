@@ -58,7 +58,6 @@ RUNTIME_EXTRAS = {
 # Third-party modules that the sources import but Binder need not have.
 OPTIONAL_IMPORTS = {
     "myst_nb": "the book build's glue; ml4phys.glue falls back to display without it",
-    "gymnasium": "the optional extra ml4phys[rl] of ml4phys.rl.envs; no chapter uses it yet",
 }
 
 # Never in the run-time file: the book build, the tests, and a Jupyter server of our own.

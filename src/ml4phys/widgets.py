@@ -28,6 +28,11 @@ page; at most ``max_frames``) and the plot function fast (well under 0.1 s per c
 
 The figure uses constrained layout (do not call ``fig.tight_layout()``) and has a fixed size,
 so the image does not jump while a slider moves.
+
+:func:`animation` plays a sequence of frames (an episode of an agent, a sampler's chain)
+with a play button and a frame slider. Every frame is drawn once, when the cell runs, in
+both modes: on the static page the script plays the stored PNGs; in Jupyter an ipywidgets
+``Play`` drives the same PNGs, so no kernel round trip is needed per frame.
 """
 
 from __future__ import annotations
@@ -51,7 +56,12 @@ from matplotlib.figure import Figure
 from ml4phys import runtime
 from ml4phys._validation import check_int
 
-__all__ = ["interactive_figure", "StaticInteractiveFigure"]
+__all__ = [
+    "interactive_figure",
+    "StaticInteractiveFigure",
+    "animation",
+    "StaticAnimation",
+]
 
 _DEFAULT_DPI = 100
 
@@ -161,7 +171,7 @@ def _render_png(
     except Exception as err:
         if hasattr(err, "add_note"):
             err.add_note(
-                f"(in interactive_figure, while drawing the frame for {params})"
+                f"(in a widget of ml4phys.widgets, while drawing the frame for {params})"
             )
         raise
     # Draw on the Agg canvas and encode with Pillow: fig.savefig would draw twice under
@@ -442,3 +452,142 @@ def _live(
     # raises in the cell (and fails nbval or the build) instead of being shown quietly.
     show(_render_png(fig, plot_fn, {p.name: p.values[p.default_index] for p in params}))
     return ipywidgets.VBox([*controls, out])
+
+
+# ----------------------------------------------------------------------------------------------
+# Animations
+
+
+class StaticAnimation(StaticInteractiveFigure):
+    """Precomputed frames of an animation, with a play button, for a page with no kernel.
+
+    Displayed like :class:`StaticInteractiveFigure` (one slider, named ``frame``), plus a
+    play/pause button that ``ml4phys-widgets.js`` binds. The PDF shows the poster frame.
+
+    Attributes:
+        interval_ms: time between frames while playing, in milliseconds.
+    """
+
+    def __init__(
+        self,
+        params: list[_Param],
+        frames: dict[tuple[int, ...], bytes],
+        interval_ms: int,
+    ) -> None:
+        super().__init__(params, frames)
+        self.interval_ms = interval_ms
+
+    def to_html(self) -> str:
+        inner = super().to_html()
+        head = '<div class="ml4phys-widget" data-ml4phys-widget="1"'
+        assert inner.startswith(head)
+        button = (
+            '<button type="button" class="ml4phys-play" aria-label="play">'
+            "&#9654;</button>"
+        )
+        inner = inner.replace(
+            '<div class="ml4phys-controls">',
+            f'<div class="ml4phys-controls">{button}',
+            1,
+        )
+        return head + f' data-ml4phys-play="{self.interval_ms}"' + inner[len(head) :]
+
+    def __repr__(self) -> str:
+        return f"<animation, {self.n_frames} precomputed frames>"
+
+
+def animation(
+    draw: Callable[[Figure, int], Any],
+    n_frames: int,
+    *,
+    figsize: Sequence[float] = (4, 4),
+    dpi: float = 80,
+    interval_ms: int = 250,
+    poster: int = -1,
+    max_frames: int = 120,
+    mode: Literal["auto", "live", "static"] = "auto",
+) -> Any:
+    """An animation with a play button and a frame slider, on the static page and in Jupyter.
+
+    Record what to show first (the states of an episode), then draw frame ``i`` from the
+    record: ``draw(fig, i)`` draws into the cleared matplotlib ``fig``, as the plot function
+    of :func:`interactive_figure` does. Every frame is drawn once when the cell runs.
+
+    Args:
+        draw: called as ``draw(fig, i)`` for ``i = 0, ..., n_frames - 1``.
+        n_frames: number of frames, 1 to ``max_frames``.
+        figsize: figure size (width, height) in inches.
+        dpi: resolution of the frames (keep it small: every frame is stored in the page).
+        interval_ms: time between frames while playing, 20 to 5000 ms.
+        poster: the frame the slider starts at and the PDF shows (negative counts from the
+            end; the default is the last frame).
+        max_frames: largest allowed number of frames.
+        mode: as in :func:`interactive_figure`.
+
+    Returns:
+        Static: a :class:`StaticAnimation`. Live: an ``ipywidgets.VBox`` holding a ``Play``,
+        an ``IntSlider`` linked to it, and an ``Image``.
+
+    Raises:
+        TypeError: draw not callable, a count that is not an integer.
+        ValueError: n_frames out of range, poster off the frames, a bad interval, dpi or mode.
+    """
+    if not callable(draw):
+        raise TypeError(
+            f"draw must be callable as draw(fig, i), got {type(draw).__name__}"
+        )
+    if mode not in ("auto", "live", "static"):
+        raise ValueError(f'mode must be "auto", "live" or "static", got {mode!r}')
+    max_frames = check_int(max_frames, "max_frames")
+    n_frames = check_int(n_frames, "n_frames")
+    if not 1 <= n_frames <= max_frames:
+        raise ValueError(
+            f"n_frames must be between 1 and max_frames={max_frames}, got {n_frames}; "
+            "show every k-th state of a long episode"
+        )
+    interval_ms = check_int(interval_ms, "interval_ms", minimum=20)
+    if not 20 <= interval_ms <= 5000:
+        raise ValueError(f"interval_ms must be between 20 and 5000, got {interval_ms}")
+    poster = check_int(poster, "poster", minimum=-n_frames)
+    if not -n_frames <= poster < n_frames:
+        raise ValueError(
+            f"poster must index one of the {n_frames} frames, got {poster}"
+        )
+    poster %= n_frames
+    figsize = _check_figsize(figsize)
+    if (
+        isinstance(dpi, bool)
+        or not isinstance(dpi, numbers.Real)
+        or not 10 <= dpi <= 600
+    ):
+        raise ValueError(f"dpi must be a number between 10 and 600, got {dpi!r}")
+    fig = _new_figure(figsize, float(dpi))
+    pngs = [
+        _render_png(fig, lambda f, frame: draw(f, frame), {"frame": i})
+        for i in range(n_frames)
+    ]
+    if mode == "auto":
+        mode = "static" if runtime.in_book_build() else "live"
+    if mode == "static":
+        param = _Param("frame", list(range(n_frames)), poster)
+        return StaticAnimation(
+            [param], {(i,): png for i, png in enumerate(pngs)}, interval_ms
+        )
+    import ipywidgets
+
+    play = ipywidgets.Play(
+        value=poster, min=0, max=n_frames - 1, interval=interval_ms, description="play"
+    )
+    slider = ipywidgets.IntSlider(
+        value=poster, min=0, max=n_frames - 1, description="frame"
+    )
+    ipywidgets.jslink((play, "value"), (slider, "value"))
+    image = ipywidgets.Image(
+        value=pngs[poster], format="png", width=round(figsize[0] * dpi)
+    )
+
+    def show(change: Any) -> None:
+        image.value = pngs[change["new"]]
+
+    slider.observe(show, names="value")
+    return ipywidgets.VBox([ipywidgets.HBox([play, slider]), image])

@@ -1,7 +1,8 @@
 """Reinforcement learning (Part IV).
 
-* :mod:`ml4phys.rl.envs`: environments, each a ``gymnasium.Env`` subclass (needs the optional
-  dependency gymnasium: ``pip install "ml4phys[rl]"``);
+* :mod:`ml4phys.rl.envs`: environments, each a ``gymnasium.Env`` subclass;
+* :mod:`ml4phys.rl.recorded`: results of runs too long for a notebook, recorded by
+  ``benchmarks/rl/`` and shipped with the package;
 * planned rooms: ``tabular`` (value iteration, tabular Q-learning and policy gradient),
   ``buffers`` (replay and rollout buffers), and one module per agent (``reinforce``, ``dqn``,
   ``a2c``, ``ppo``, ``sac``).
@@ -15,4 +16,4 @@ seeded determinism test.
 
 from ml4phys._lazy import attach
 
-__getattr__, __dir__, __all__ = attach(__name__, submodules=["envs"])
+__getattr__, __dir__, __all__ = attach(__name__, submodules=["envs", "recorded"])

@@ -10,6 +10,7 @@ A screenshot of each page lands in artifacts/screenshots/.
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -123,6 +124,35 @@ def test_every_slider_changes_its_figure(page, site_url, rel):
                 f"slider {j} of widget {i} on {rel} did not change its figure"
             )
             assert after.startswith("data:image/png;base64,")
+
+
+@pytest.mark.parametrize("rel", CHAPTER_PAGES)
+def test_every_animation_plays_to_its_last_frame(page, site_url, rel):
+    _open(page, site_url, rel)
+    players = page.locator(".ml4phys-widget[data-ml4phys-play]")
+    for i in range(players.count()):
+        widget = players.nth(i)
+        slider = widget.locator("input[type=range]")
+        image = widget.locator("img.ml4phys-frame")
+        button = widget.locator("button.ml4phys-play")
+        assert slider.count() == 1 and image.count() == 1 and button.count() == 1
+        last = slider.get_attribute("max")
+        slider.fill("0")
+        first = image.get_attribute("src")
+        widget.evaluate("el => el.setAttribute('data-ml4phys-play', '20')")  # play fast
+        button.click()
+        page.wait_for_function(
+            "([el, last]) => el.querySelector('input[type=range]').value === last"
+            " && !el.hasAttribute('data-ml4phys-playing')",
+            arg=[widget.element_handle(), last],
+            timeout=20_000,
+        )
+        frames = json.loads(widget.locator("script.ml4phys-frames").text_content())
+        assert image.get_attribute("src") == frames["frames"][last], (
+            f"animation {i} on {rel} did not end on its last frame"
+        )
+        assert first != frames["frames"][last]
+        assert button.get_attribute("aria-label") == "play"
 
 
 def test_the_lectures_have_sliders(page, site_url):

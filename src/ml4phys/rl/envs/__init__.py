@@ -1,6 +1,8 @@
 """Environments of Part IV, each a ``gymnasium.Env`` subclass.
 
-Importing this package needs gymnasium, an optional dependency of ml4phys.
+Every class is available here directly (``ml4phys.rl.envs.TreasureMaze``) and is imported on
+first use. Each passes ``gymnasium.utils.env_checker.check_env`` and a seeded determinism test
+(``tests/rl/``).
 """
 
 try:
@@ -10,7 +12,17 @@ except (
 ) as err:  # pragma: no cover - exercised by a test that hides gymnasium
     raise ImportError(
         "ml4phys.rl.envs needs gymnasium, which is not installed. "
-        'Install it with: pip install "ml4phys[rl]"  (or: pip install "gymnasium[classic-control]")'
+        'Install it with: pip install "gymnasium>=1.0"  (or reinstall ml4phys, which '
+        "depends on it)"
     ) from err
 
-__all__: list[str] = []
+from ml4phys._lazy import attach
+
+# module -> the environment classes it defines (one line per class).
+_NAMES: dict[str, list[str]] = {}
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    submodules=list(_NAMES),
+    names={name: module for module, names in _NAMES.items() for name in names},
+)
