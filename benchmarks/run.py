@@ -12,13 +12,20 @@ other, as the book build runs it (ML4PHYS_BUILD=1). The report records:
   every page re-read and re-written (``--all``), every notebook's outputs taken from the
   jupyter-cache.
 
-Usage:  python benchmarks/run.py [--out benchmarks/report.json] [--only PATTERN] [--rebuild]
+With ``--update`` (used with ``--only``), the notebooks run replace their entries in the
+existing report and the others keep theirs (each entry records when it was measured); the
+summary is recomputed over every notebook of the book, so a report made this way says which
+numbers are old. A notebook of the book that has no entry yet is an error.
+
+Usage:  python benchmarks/run.py [--out benchmarks/report.json] [--only PATTERN] [--update]
+        [--rebuild]
 Exit status 1 when a budget is exceeded or a notebook fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -86,6 +93,9 @@ def run_notebook(path: Path) -> dict:
             str(error).splitlines()[-1][:300] if str(error) else repr(error)
         )
     record["seconds"] = round(time.perf_counter() - start, 2)
+    record["measured"] = datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%MZ"
+    )
     record["results"] = glued_values(nb)
     if student:
         unexpected = []
@@ -127,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "report.json")
     parser.add_argument("--only", help="run only notebooks whose path contains this")
     parser.add_argument(
+        "--update",
+        action="store_true",
+        help="replace the entries of the notebooks run in the existing report, keep the rest",
+    )
+    parser.add_argument(
         "--rebuild",
         action="store_true",
         help="also time a warm-cache rebuild of the HTML book",
@@ -143,6 +158,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{status} {record['seconds']:6.1f} s  {record['notebook']}  {record['results']}",
             flush=True,
         )
+    if args.update:
+        old = json.loads(args.out.read_text(encoding="utf-8"))
+        fresh = {r["notebook"]: r for r in records}
+        kept = {r["notebook"]: r for r in old["notebooks"]}
+        book = [str(p.relative_to(ROOT)) for p in notebooks(None)]
+        missing = [n for n in book if n not in fresh and n not in kept]
+        if missing:
+            print(f"no measurement of {missing}: run them too", file=sys.stderr)
+            return 1
+        records = [fresh.get(n) or kept[n] for n in book]
     times = [r["seconds"] for r in records]
     report = {
         "machine": {
