@@ -81,6 +81,9 @@ DOCUMENTED_HELPERS = {
     "ml4phys.checks.ch12": {"DIGITS_SPLIT_SEED", "digits_data"},
     "ml4phys.checks.ch13": set(),
     "ml4phys.checks.ch14": set(),
+    "ml4phys.checks.ch15": set(),
+    "ml4phys.checks.ch16": set(),
+    "ml4phys.checks.ch17": set(),
 }
 """Public names besides the checks: settings of the exercises and data the notebooks use."""
 

@@ -90,3 +90,16 @@ def test_save_rejects_bad_input(tmp_folder, kwargs, error, match):
 def test_load_of_a_missing_recording_says_how_to_make_it(tmp_folder):
     with pytest.raises(ValueError, match=r"benchmarks/rl/nothing_here\.py"):
         recorded.load("nothing_here")
+
+
+def test_dependencies_follow_what_a_module_imports_from_ml4phys():
+    import ml4phys.rl.a2c
+    import ml4phys.rl.buffers
+    import ml4phys.rl.trpo
+
+    names = [m.__name__ for m in recorded.dependencies([ml4phys.rl.trpo])]
+    assert names == sorted(names)
+    assert {"ml4phys.rl.trpo", "ml4phys.rl.a2c", "ml4phys.rl.buffers"} <= set(names)
+    assert not any(n.startswith(("torch", "numpy")) for n in names)
+    with pytest.raises(TypeError, match="module"):
+        recorded.dependencies(["ml4phys.rl.trpo"])

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["save", "load", "names", "stale", "source_digest", "folder"]
+__all__ = ["save", "load", "names", "stale", "source_digest", "dependencies", "folder"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
@@ -58,6 +58,39 @@ def source_digest(module: types.ModuleType) -> str:
     if path is None:
         raise ValueError(f"module {module.__name__} has no source file")
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def dependencies(modules: Sequence[types.ModuleType]) -> list[types.ModuleType]:
+    """The given modules and every ``ml4phys`` module they use, directly or not, sorted.
+
+    A module uses another when its namespace holds that module or an object defined there
+    (``from ml4phys.rl.a2c import gae`` makes ``ml4phys.rl.a2c`` a dependency), so that a
+    recording notices a change to a helper its agent imports, not only to the agent.
+    """
+    import sys
+
+    seen: dict[str, types.ModuleType] = {}
+    todo = list(modules)
+    while todo:
+        module = todo.pop()
+        if not isinstance(module, types.ModuleType):
+            raise TypeError(f"expected a module, got {type(module).__name__}")
+        if module.__name__ in seen or not module.__name__.startswith("ml4phys"):
+            continue
+        if getattr(module, "__file__", None) is None or module.__file__.endswith(
+            "__init__.py"
+        ):
+            continue  # packages hold lazy attributes only, no code of a run
+        seen[module.__name__] = module
+        for value in vars(module).values():
+            if isinstance(value, types.ModuleType):
+                todo.append(value)
+                continue
+            origin = getattr(value, "__module__", None)
+            if isinstance(origin, str) and origin.startswith("ml4phys."):
+                if origin in sys.modules:
+                    todo.append(sys.modules[origin])
+    return [seen[name] for name in sorted(seen)]
 
 
 def _check_json(value: Any, where: str) -> Any:
@@ -100,7 +133,8 @@ def save(
         result: a dict of JSON-able values (NumPy arrays and scalars are converted; NaN and
             infinity are refused, since a run that went NaN is not a result to show).
         sources: the modules whose code produced the result (the agent, the environment);
-            their digests are stored, so that :func:`stale` notices a later change.
+            their digests, and those of every ``ml4phys`` module they use
+            (:func:`dependencies`), are stored, so that :func:`stale` notices a later change.
         seconds: wall time of the whole run, stored beside the result.
 
     Returns:
@@ -116,7 +150,7 @@ def save(
     record = {
         "name": name,
         "result": _check_json(result, "result"),
-        "sources": {m.__name__: source_digest(m) for m in sources},
+        "sources": {m.__name__: source_digest(m) for m in dependencies(sources)},
         "seconds": None if seconds is None else float(seconds),
         "machine": {
             "python": platform.python_version(),

@@ -155,6 +155,18 @@ def test_every_animation_plays_to_its_last_frame(page, site_url, rel):
         assert button.get_attribute("aria-label") == "play"
 
 
+def test_the_reinforcement_learning_lectures_animate_their_episodes(page, site_url):
+    lectures = [
+        p for p in CHAPTER_PAGES if re.match(r"lectures/1[5-7]_", p)
+    ]
+    assert len(lectures) == 3, f"Part IV's lectures are not all built: {lectures}"
+    for rel in lectures:
+        _open(page, site_url, rel)
+        assert page.locator(".ml4phys-widget[data-ml4phys-play]").count() >= 1, (
+            f"{rel} shows no episode as an animation"
+        )
+
+
 def test_the_lectures_have_sliders(page, site_url):
     lectures = [p for p in CHAPTER_PAGES if p.startswith("lectures/")]
     assert lectures, "no lecture pages in the build"

@@ -19,7 +19,11 @@ except (
 from ml4phys._lazy import attach
 
 # module -> the environment classes it defines (one line per class).
-_NAMES: dict[str, list[str]] = {}
+_NAMES: dict[str, list[str]] = {
+    "random_walk": ["RandomWalk"],
+    "treasure_maze": ["TreasureMaze"],
+    "spin_chain": ["SpinChain", "DiscreteObservation", "Curriculum"],
+}
 
 __getattr__, __dir__, __all__ = attach(
     __name__,
