@@ -156,9 +156,7 @@ def test_every_animation_plays_to_its_last_frame(page, site_url, rel):
 
 
 def test_the_reinforcement_learning_lectures_animate_their_episodes(page, site_url):
-    lectures = [
-        p for p in CHAPTER_PAGES if re.match(r"lectures/1[5-7]_", p)
-    ]
+    lectures = [p for p in CHAPTER_PAGES if re.match(r"lectures/1[5-7]_", p)]
     assert len(lectures) == 3, f"Part IV's lectures are not all built: {lectures}"
     for rel in lectures:
         _open(page, site_url, rel)
