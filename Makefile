@@ -42,7 +42,7 @@ test: setup lint
 	$(MAKE) --no-print-directory html pdf
 	$(MAKE) --no-print-directory html pdf EDITION=student
 	$(SINGLE_THREAD) $(PY) -m pytest -n 2 --dist loadfile -p no:cacheprovider $(PYTEST_ARGS) \
-		tests --nbval-lax launch/lectures launch/solutions launch/student/exercises
+		tests --nbval-lax launch/lectures launch/solutions launch/student/exercises projects
 
 setup: system venv vendor
 

@@ -13,6 +13,8 @@
   ``<ml4phys_launch_root>/<page>.ipynb`` (``launch`` in the full edition, ``launch/student`` in
   the student one). A page without a launch notebook loses its launch buttons rather than open
   a notebook full of markup.
+* The map of the chapters in the introduction is drawn when the build starts
+  (``chapter_map.py``, loaded from here).
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ def _launch_buttons(
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("ml4phys_launch_root", "launch", "html")
+    app.setup_extension("chapter_map")
     app.connect("html-page-context", _launch_buttons, priority=600)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("html-page-context", _default_mode, priority=900)

@@ -3,7 +3,8 @@
 A code line longer than ``MAX_COLUMNS`` characters does not fit the code column of the HTML
 site at its default width (the browser tests measure it on every page), and gets a horizontal
 scroll bar there. This tool lists such lines in the code cells of the lectures
-(``lectures/*.md``) and solutions notebooks (``solutions/*.ipynb``), and can reformat the cells
+(``lectures/*.md``), solutions notebooks (``solutions/*.ipynb``) and the projects'
+starting notebooks (``projects/*.ipynb``), and can reformat the cells
 that hold them with ruff's formatter at that width. Only those cells change; lines the
 formatter cannot shorten (comments, long strings) are listed for a hand edit.
 
@@ -48,8 +49,10 @@ def long_lines(code: str) -> list[tuple[int, str]]:
 
 
 def sources(root: Path) -> list[Path]:
-    return sorted(root.glob("lectures/[0-9][0-9]_*.md")) + sorted(
-        root.glob("solutions/[0-9][0-9]_*.ipynb")
+    return (
+        sorted(root.glob("lectures/[0-9][0-9]_*.md"))
+        + sorted(root.glob("solutions/[0-9][0-9]_*.ipynb"))
+        + sorted(root.glob("projects/*.ipynb"))
     )
 
 

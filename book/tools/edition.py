@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ["book", "lectures", "exercises", "launch", "src/ml4phys"]
+COPIED = ["book", "lectures", "exercises", "projects", "launch", "src/ml4phys"]
 
 
 def student_config(config: dict) -> dict:
