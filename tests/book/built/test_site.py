@@ -215,3 +215,13 @@ def test_search_finds_a_chapter_term(page, site_url):
     )
     assert any("02_training" in link for link in links), links
     assert page.external_requests == []
+
+
+def test_the_introduction_draws_the_chapter_map(page, site_url):
+    _open(page, site_url, "book/intro.html")
+    image = page.locator("img[src*='chapter_map']")
+    assert image.count() == 1, "the map of the chapters is not on the introduction"
+    assert image.evaluate("e => e.complete && e.naturalWidth > 0"), (
+        "the map did not load"
+    )
+    assert page.external_requests == []
