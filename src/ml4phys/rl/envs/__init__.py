@@ -23,6 +23,8 @@ _NAMES: dict[str, list[str]] = {
     "random_walk": ["RandomWalk"],
     "treasure_maze": ["TreasureMaze"],
     "spin_chain": ["SpinChain", "DiscreteObservation", "Curriculum"],
+    "qubit_control": ["QubitControl"],
+    "bit_flip_code": ["BitFlipCode"],
 }
 
 __getattr__, __dir__, __all__ = attach(
