@@ -84,6 +84,8 @@ DOCUMENTED_HELPERS = {
     "ml4phys.checks.ch15": set(),
     "ml4phys.checks.ch16": set(),
     "ml4phys.checks.ch17": set(),
+    "ml4phys.checks.ch18": set(),
+    "ml4phys.checks.ch19": set(),
 }
 """Public names besides the checks: settings of the exercises and data the notebooks use."""
 
