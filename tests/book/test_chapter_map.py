@@ -79,7 +79,9 @@ def test_paths_are_described_in_the_introduction():
     for name, path in chapter_map.PATHS.items():
         match = re.search(rf"^\*\*{name}\.\*\*(.*?)(?:\n\n|\Z)", intro, re.M | re.S)
         assert match, f"no paragraph starting **{name}.** in book/intro.md"
-        named = [int(n) for n in re.findall(r"\{ref\}`ch(\d\d)`", match[1])]
+        named = [
+            int(n) for n in re.findall(r"\{ref\}`(?:[^`<]*<)?ch(\d\d)>?`", match[1])
+        ]
         if named:
             assert named == list(path), name
         else:
