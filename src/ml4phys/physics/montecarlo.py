@@ -145,24 +145,13 @@ class IsingSamples:
 
 
 def _check_temperatures(temperatures: object) -> np.ndarray:
-    if isinstance(temperatures, (bool, str)):
-        raise TypeError(
-            "temperatures must be a 1-D array of positive numbers, got "
-            f"{type(temperatures).__name__}"
-        )
-    try:
-        t = np.asarray(temperatures, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            "temperatures must be a 1-D array of positive numbers, got "
-            f"{type(temperatures).__name__}"
-        ) from None
+    if isinstance(temperatures, str):
+        raise TypeError("temperatures must be a 1-D array of positive numbers, got str")
+    t = ising._check_temperature(temperatures, None)  # kind, finite, positive
     if t.ndim != 1 or t.size == 0:
         raise ValueError(
             f"temperatures must be a non-empty 1-D array, got shape {t.shape}"
         )
-    if not np.all(np.isfinite(t)) or not np.all(t > 0):
-        raise ValueError("temperatures must be positive and finite (NaN is refused)")
     return t
 
 
